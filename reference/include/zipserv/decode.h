@@ -1,0 +1,54 @@
+/*! \file decode.h
+ *  \brief The reference TCA-TBE decoder: whole matrices, single elements, and the A-fragment
+ *         registers each warp lane would hold.
+ *
+ *  Every entry point validates the CompressedMatrix first (validate()), so damaged input is
+ *  reported as a FormatError, never decoded into garbage or read out of bounds.
+ */
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "zipserv/compressed_matrix.h"
+
+namespace zipserv {
+
+/// \defgroup stage_decode Decode
+/// \{
+
+/// Decodes to the logical row-major rows x cols BF16 matrix.
+std::vector<uint16_t> decode(const CompressedMatrix& m);
+
+/// Decodes into `out`, which holds rows * cols patterns, row-major.
+void decode_into(const CompressedMatrix& m, uint16_t* out);
+
+/// Decodes the padded Mp x Kp matrix, padding included (row-major); used to build fragments.
+std::vector<uint16_t> decode_padded(const CompressedMatrix& m);
+
+/// Decodes one element by random access: block-tile offset + strip offset + popcounts of the
+/// FragTiles before it in its strip + popcount of the bits before it in its FragTile.
+/// Shows where any element's bytes live. Does not validate (call validate() once first).
+uint16_t decode_element(const CompressedMatrix& m, int64_t row, int64_t col);
+
+/// \}
+
+/// \addtogroup stage_lane_fragments
+/// \{
+
+/// Number of A-fragment registers in a whole matrix: T block tiles x 4 strips (warps) x
+/// 4 slices x 32 lanes x 4 registers.
+int64_t lane_fragment_count(const CompressedMatrix& m);
+
+/// Index of one register in the array lane_fragments() returns.
+inline int64_t lane_fragment_index(int64_t block_tile, int strip, int slice, int lane, int reg) {
+  return (((block_tile * 4 + strip) * 4 + slice) * 32 + lane) * 4 + reg;
+}
+
+/// The A-fragment registers every lane of every warp holds after decoding, built from the
+/// decoded padded matrix through a_frag_coord(): register = lo | hi << 16.
+std::vector<uint32_t> lane_fragments(const CompressedMatrix& m);
+
+/// \}
+
+}  // namespace zipserv

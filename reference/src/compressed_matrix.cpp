@@ -1,0 +1,127 @@
+// Derived sizes of a CompressedMatrix and the validation every decoder runs before it trusts
+// the arrays (see compressed_matrix.h).
+#include "zipserv/compressed_matrix.h"
+
+#include <algorithm>
+#include <bit>
+#include <string>
+
+#include "zipserv/element_code.h"
+#include "zipserv/encode.h"
+
+namespace zipserv {
+namespace {
+
+[[noreturn]] void fail(const std::string& what) { throw FormatError(what); }
+
+std::string at_tile(int64_t t) { return " in block tile " + std::to_string(t); }
+
+int64_t round_up(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
+
+}  // namespace
+
+int32_t CompressedMatrix::max_hf_per_block_tile() const {
+  int32_t best = 0;
+  for (int64_t t = 0; t < block_tiles(); ++t)
+    best = std::max(best, global_offsets[2 * t + 2] - global_offsets[2 * t]);
+  return best;
+}
+
+int32_t CompressedMatrix::max_full_per_block_tile() const {
+  int32_t best = 0;
+  for (int64_t t = 0; t < block_tiles(); ++t)
+    best = std::max(best, global_offsets[2 * t + 3] - global_offsets[2 * t + 1]);
+  return best;
+}
+
+int64_t CompressedMatrix::payload_bytes() const {
+  return static_cast<int64_t>((bitmap1.size() + bitmap2.size() + bitmap3.size()) * sizeof(uint64_t) +
+                              sign_mantissa.size() + full.size() * sizeof(uint16_t) +
+                              (median_offsets.size() + global_offsets.size()) * sizeof(int32_t));
+}
+
+double CompressedMatrix::bits_per_weight() const {
+  return rows * cols > 0 ? 8.0 * static_cast<double>(payload_bytes()) / static_cast<double>(rows * cols) : 0.0;
+}
+
+void validate(const CompressedMatrix& m) {
+  // 1. Shape: positive and small enough that every offset fits in int32.
+  if (m.rows <= 0 || m.cols <= 0)
+    fail("shape " + std::to_string(m.rows) + "x" + std::to_string(m.cols) + " is not positive");
+  if (m.rows > kMaxPaddedElements || m.cols > kMaxPaddedElements ||
+      m.padded_rows() > kMaxPaddedElements / m.padded_cols())
+    fail("shape " + std::to_string(m.rows) + "x" + std::to_string(m.cols) + " exceeds 2^31 padded elements");
+
+  // 2. Array lengths follow from the shape.
+  const int64_t T = m.block_tiles(), F = m.fragtiles();
+  if (static_cast<int64_t>(m.bitmap1.size()) != F || static_cast<int64_t>(m.bitmap2.size()) != F ||
+      static_cast<int64_t>(m.bitmap3.size()) != F)
+    fail("bitmap arrays must hold " + std::to_string(F) + " words each for shape " +
+         std::to_string(m.rows) + "x" + std::to_string(m.cols));
+  if (static_cast<int64_t>(m.median_offsets.size()) != 8 * T)
+    fail("median offsets must hold " + std::to_string(8 * T) + " values, found " +
+         std::to_string(m.median_offsets.size()));
+  if (static_cast<int64_t>(m.global_offsets.size()) != 2 * (T + 1))
+    fail("global offsets must hold " + std::to_string(2 * (T + 1)) + " values, found " +
+         std::to_string(m.global_offsets.size()));
+  if (m.global_offsets[0] != 0 || m.global_offsets[1] != 0) fail("global offsets must start at (0, 0)");
+  if (m.global_offsets[2 * T] != static_cast<int64_t>(m.sign_mantissa.size()))
+    fail("sign_mantissa holds " + std::to_string(m.sign_mantissa.size()) +
+         " bytes but the global offsets end at " + std::to_string(m.global_offsets[2 * T]));
+  if (m.global_offsets[2 * T + 1] != static_cast<int64_t>(m.full.size()))
+    fail("full holds " + std::to_string(m.full.size()) + " values but the global offsets end at " +
+         std::to_string(m.global_offsets[2 * T + 1]));
+
+  // 3. Per block tile: the bitmaps' popcounts must agree with both offset arrays, and the padding
+  //    must be the canonical one, so that every index a decoder derives stays inside its segment.
+  for (int64_t t = 0; t < T; ++t) {
+    const int64_t hf_begin = m.global_offsets[2 * t], fb_begin = m.global_offsets[2 * t + 1];
+    const int64_t hf_seg = int64_t{m.global_offsets[2 * t + 2]} - hf_begin;
+    const int64_t fb_seg = int64_t{m.global_offsets[2 * t + 3]} - fb_begin;
+    if (hf_seg < 0 || fb_seg < 0) fail("global offsets decrease" + at_tile(t));
+    int64_t hf = 0;
+    for (int s = 0; s < kStripsPerBlockTile; ++s) {
+      const int64_t e = 2 * (4 * t + s);
+      if (m.median_offsets[e] != hf || m.median_offsets[e + 1] != s * 1024 - hf)
+        fail("median offsets of strip " + std::to_string(s) + at_tile(t) + " are (" +
+             std::to_string(m.median_offsets[e]) + ", " + std::to_string(m.median_offsets[e + 1]) +
+             ") but the bitmaps give (" + std::to_string(hf) + ", " + std::to_string(s * 1024 - hf) + ")");
+      for (int w = 0; w < kFragTilesPerStrip; ++w) {
+        const int64_t f = (4 * t + s) * kFragTilesPerStrip + w;
+        hf += std::popcount(m.bitmap1[f] | m.bitmap2[f] | m.bitmap3[f]);
+      }
+    }
+    const int64_t fb = kElementsPerBlockTile - hf;
+    if (hf_seg != round_up(hf, 16) || fb_seg != round_up(fb, 8))
+      fail("global offsets give segments of (" + std::to_string(hf_seg) + ", " + std::to_string(fb_seg) +
+           ") but the bitmaps need (" + std::to_string(round_up(hf, 16)) + ", " +
+           std::to_string(round_up(fb, 8)) + ")" + at_tile(t));
+    for (int64_t p = hf; p < hf_seg; ++p)
+      if (m.sign_mantissa[hf_begin + p] != 0) fail("non-zero stream padding in sign_mantissa" + at_tile(t));
+    for (int64_t p = fb; p < fb_seg; ++p)
+      if (m.full[fb_begin + p] != 0) fail("non-zero stream padding in full" + at_tile(t));
+  }
+
+  // 4. Elements outside the logical shape must be canonical padding (code 1, byte 0), so that a
+  //    matrix has exactly one encoding for a given window.
+  const int64_t KB = m.block_cols();
+  for (int64_t t = 0; t < T; ++t) {
+    const int64_t row0 = t / KB * 64, col0 = t % KB * 64;
+    if (row0 + 64 <= m.rows && col0 + 64 <= m.cols) continue;
+    int64_t hf_cursor = m.global_offsets[2 * t];
+    for (int w = 0; w < kFragTilesPerBlockTile; ++w) {
+      const int64_t f = t * kFragTilesPerBlockTile + w;
+      const TileOrigin o = fragtile_origin(f, KB);
+      for (int bit = 0; bit < kElementsPerFragTile; ++bit) {
+        const uint32_t code = code_from_bitmaps(m.bitmap1[f], m.bitmap2[f], m.bitmap3[f], bit);
+        const bool padding = o.row + bit / 8 >= m.rows || o.col + bit % 8 >= m.cols;
+        if (padding && (code != kPaddingCode || m.sign_mantissa[hf_cursor] != kPaddingByte))
+          fail("padding element (" + std::to_string(o.row + bit / 8) + ", " + std::to_string(o.col + bit % 8) +
+               ") is not code 1 with byte 0" + at_tile(t));
+        if (code != 0) ++hf_cursor;
+      }
+    }
+  }
+}
+
+}  // namespace zipserv

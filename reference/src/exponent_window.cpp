@@ -1,0 +1,41 @@
+// The exponent histogram and the max-coverage window (see exponent_window.h).
+#include "zipserv/exponent_window.h"
+
+#include <stdexcept>
+
+#include "zipserv/bf16.h"
+#include "zipserv/element_code.h"
+
+namespace zipserv {
+
+ExponentHistogram exponent_histogram(const uint16_t* bf16, size_t count) {
+  ExponentHistogram h{};
+  for (size_t i = 0; i < count; ++i) ++h[bf16_exponent(bf16[i])];
+  return h;
+}
+
+ExponentWindow window_at(const ExponentHistogram& histogram, int lo) {
+  if (lo < 0 || lo > 256 - kWindowSize) throw std::invalid_argument("window start out of range 0..249");
+  ExponentWindow w;
+  w.lo = lo;
+  for (uint64_t c : histogram) w.total += c;
+  for (int e = lo; e < lo + kWindowSize; ++e) w.covered += histogram[e];
+  return w;
+}
+
+ExponentWindow choose_window(const ExponentHistogram& histogram) {
+  ExponentWindow best = window_at(histogram, 0);
+  // Slide the window one exponent at a time; strictly-greater keeps the lowest lo on ties.
+  uint64_t covered = best.covered;
+  for (int lo = 1; lo <= 256 - kWindowSize; ++lo) {
+    covered += histogram[lo + kWindowSize - 1];
+    covered -= histogram[lo - 1];
+    if (covered > best.covered) {
+      best.lo = lo;
+      best.covered = covered;
+    }
+  }
+  return best;
+}
+
+}  // namespace zipserv
