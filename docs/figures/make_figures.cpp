@@ -1,0 +1,234 @@
+// make_figures: draws the documentation's figures from the code itself, as SVG files.
+//
+// Every figure is computed by calling the same functions the implementations use
+// (a_frag_coord, place_element, encode, exponent_histogram, choose_window), so a change to the
+// format changes the pictures at the next `cmake --build build --target docs`; nothing is drawn
+// by hand and nothing can drift. Run by the docs target:
+//
+//     make_figures <output dir> <data dir>
+//
+// Files written (referenced from docs/*.md with \image html):
+//     lane_map.svg              the 16x16 mma A tile: which lane, register and half holds each element
+//     fragtile_bits.svg         one real 8x8 FragTile: codes, bit index k = 8r + c, decoding lane
+//     tile_hierarchy.svg        a 64x64 block tile: strips, slices, FragTiles in storage order
+//     histogram_<fixture>.svg   the exponent histogram of every weight of a bundled model file
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "zipserv/encode.h"
+#include "zipserv/exponent_window.h"
+#include "zipserv/fragment_layout.h"
+#include "zipserv/safetensors.h"
+#include "zipserv/tile_layout.h"
+
+using namespace zipserv;
+
+namespace {
+
+// A minimal SVG canvas: rectangles, text and lines, written in drawing order.
+class Svg {
+ public:
+  Svg(int width, int height) : width_(width), height_(height) {}
+  void rect(double x, double y, double w, double h, const std::string& fill, const std::string& stroke = "#444",
+            double stroke_width = 0.5) {
+    body_ << "<rect x='" << x << "' y='" << y << "' width='" << w << "' height='" << h << "' fill='" << fill
+          << "' stroke='" << stroke << "' stroke-width='" << stroke_width << "'/>\n";
+  }
+  void text(double x, double y, const std::string& s, int size = 10, const std::string& anchor = "middle",
+            const std::string& weight = "normal") {
+    body_ << "<text x='" << x << "' y='" << y << "' font-size='" << size << "' text-anchor='" << anchor
+          << "' font-weight='" << weight << "' font-family='sans-serif'>" << s << "</text>\n";
+  }
+  void line(double x1, double y1, double x2, double y2, const std::string& stroke, double width) {
+    body_ << "<line x1='" << x1 << "' y1='" << y1 << "' x2='" << x2 << "' y2='" << y2 << "' stroke='" << stroke
+          << "' stroke-width='" << width << "'/>\n";
+  }
+  void save(const std::string& path) const {
+    std::ofstream f(path);
+    if (!f) throw std::runtime_error("cannot write " + path);
+    f << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width_ << "' height='" << height_ << "' viewBox='0 0 "
+      << width_ << ' ' << height_ << "'>\n<rect width='100%' height='100%' fill='white'/>\n"
+      << body_.str() << "</svg>\n";
+  }
+
+ private:
+  int width_, height_;
+  std::ostringstream body_;
+};
+
+// "prefix<n>" as a string. (Built with snprintf: GCC 12 warns falsely, -Wrestrict, on
+// `"literal" + std::to_string(n)`, GCC bug 105329.)
+std::string label(const char* prefix, long long n, const char* suffix = "") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s%lld%s", prefix, n, suffix);
+  return buf;
+}
+
+// One pastel colour per A register a0..a3 (and per strip).
+const char* const kRegColour[4] = {"#cfe2ff", "#d1f2d1", "#ffe3c4", "#f3d1f2"};
+
+// The m16n8k16 A operand: every element labelled with the lane, register and half holding it.
+void lane_map(const std::string& dir) {
+  const int cell = 46, left = 40, top = 64;
+  Svg svg(left + 16 * cell + 20, top + 16 * cell + 60);
+  svg.text(left + 8 * cell, 22, "mma.m16n8k16 A operand (16 x 16 BF16): lane T and register a_i.h of each element", 14,
+           "middle", "bold");
+  svg.text(left + 8 * cell, 40, "from a_frag_coord(lane, reg, half); h = 0 low / 1 high 16 bits of the register", 11);
+  // Column numbers sit just above the grid, below the subtitle.
+  for (int lane = 0; lane < kWarpLanes; ++lane)
+    for (int reg = 0; reg < kARegsPerLane; ++reg)
+      for (int half = 0; half < 2; ++half) {
+        const FragCoord at = a_frag_coord(lane, reg, half);
+        const double x = left + at.col * cell, y = top + at.row * cell;
+        svg.rect(x, y, cell, cell, kRegColour[reg]);
+        svg.text(x + cell / 2.0, y + 19, label("T", lane), 12, "middle", "bold");
+        svg.text(x + cell / 2.0, y + 35, label("a", reg, half ? ".1" : ".0"), 10);
+      }
+  for (int i = 0; i < 16; ++i) {
+    svg.text(left - 8, top + i * cell + cell / 2.0 + 4, std::to_string(i), 10, "end");
+    svg.text(left + i * cell + cell / 2.0, top - 2, std::to_string(i), 10);
+  }
+  svg.line(left + 8 * cell, top, left + 8 * cell, top + 16 * cell, "#000", 2);
+  svg.line(left, top + 8 * cell, left + 16 * cell, top + 8 * cell, "#000", 2);
+  svg.text(left + 8 * cell, top + 16 * cell + 22,
+           "rows = M (output features), columns = K. Each 8x8 quadrant is one FragTile; register a_i reads FragTile i",
+           11);
+  svg.text(left + 8 * cell, top + 16 * cell + 40,
+           "(a0 top-left, a1 bottom-left, a2 top-right, a3 bottom-right): lane l always holds bits 2l and 2l+1.", 11);
+  svg.save(dir + "/lane_map.svg");
+}
+
+// One real FragTile: each element's code (colour), its bit index k and the lane that decodes it.
+void fragtile_bits(const std::string& dir, const std::string& data_dir) {
+  const std::string name = "layers.0.feed_forward.w1.weight";
+  for (const auto& m : st::load_bf16_matrices(data_dir + "/stories260K.safetensors")) {
+    if (m.name != name) continue;
+    const CompressedMatrix cm = encode(m.values.data(), m.rows, m.cols);
+    const char* code_colour[8] = {"#ff9d9d", "#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5"};
+    const int cell = 64, left = 30, top = 56;
+    Svg svg(left + 8 * cell + 250, top + 8 * cell + 40);
+    svg.text(left + 4 * cell, 22, "FragTile 0 of stories260K " + name + " (rows 0-7, cols 0-7)", 14, "middle", "bold");
+    svg.text(left + 4 * cell, 42, "cell: bit k = 8r + c | 3-bit code (b3 b2 b1) | lane that decodes it (k / 2)", 11);
+    for (int k = 0; k < 64; ++k) {
+      const int r = k / 8, c = k % 8;
+      const uint32_t code = ((cm.bitmap3[0] >> k) & 1) << 2 | ((cm.bitmap2[0] >> k) & 1) << 1 | ((cm.bitmap1[0] >> k) & 1);
+      const double x = left + c * cell, y = top + r * cell;
+      svg.rect(x, y, cell, cell, code_colour[code]);
+      svg.text(x + cell / 2.0, y + 16, label("k=", k), 10);
+      std::string bits;
+      for (int b = 2; b >= 0; --b) bits += ((code >> b) & 1) ? '1' : '0';
+      svg.text(x + cell / 2.0, y + 36, bits, 14, "middle", "bold");
+      int decoder = -1;  // the lane whose a_frag_bit() is k, for either half
+      for (int lane = 0; lane < kWarpLanes; ++lane)
+        for (int half = 0; half < 2; ++half)
+          if (a_frag_bit(lane, half) == k) decoder = lane;
+      svg.text(x + cell / 2.0, y + 54, label("T", decoder), 10);
+    }
+    const double lx = left + 8 * cell + 20;
+    for (uint32_t code = 0; code < 8; ++code) {
+      svg.rect(lx, top + 24 * code, 18, 18, code_colour[code]);
+      char what[64];
+      if (code == 0)
+        std::snprintf(what, sizeof what, "code 0: fallback, 16 bits in `full`");
+      else
+        std::snprintf(what, sizeof what, "code %u: exponent %u", code, (cm.start_exp + code) & 0xFFu);
+      svg.text(lx + 26, top + 24 * code + 14, what, 11, "start");
+    }
+    svg.text(lx, top + 220, label("start_exp = ", cm.start_exp), 11, "start");
+    svg.text(lx, top + 240, "bitmap_i holds bit i-1 of every code", 11, "start");
+    svg.text(lx, top + 260, "indicator = b1 | b2 | b3", 11, "start");
+    svg.save(dir + "/fragtile_bits.svg");
+    return;
+  }
+  throw std::runtime_error("no tensor " + name);
+}
+
+// A 64x64 block tile: strips (colour), slices (thick lines), FragTiles numbered in storage order.
+void tile_hierarchy(const std::string& dir) {
+  const int cell = 56, left = 90, top = 56;
+  Svg svg(left + 8 * cell + 30, top + 8 * cell + 70);
+  svg.text(left + 4 * cell, 22, "One 64 x 64 block tile: FragTiles (8 x 8) in storage order", 14, "middle", "bold");
+  svg.text(left + 4 * cell, 42, "from place_element(): index = 16 s + 4 q + 2 j + i; a_(2j+i) is the mma register", 11);
+  for (int fr = 0; fr < 8; ++fr)
+    for (int fc = 0; fc < 8; ++fc) {
+      const ElementPlace p = place_element(8 * fr, 8 * fc, 1);
+      const double x = left + fc * cell, y = top + fr * cell;
+      svg.rect(x, y, cell, cell, kRegColour[p.strip]);
+      svg.text(x + cell / 2.0, y + 24, std::to_string(p.fragtile), 15, "middle", "bold");
+      svg.text(x + cell / 2.0, y + 42, label("a", p.fragtile_in_slice), 10);
+    }
+  for (int q = 0; q <= 4; ++q) svg.line(left + 2 * q * cell, top, left + 2 * q * cell, top + 8 * cell, "#000", 2.5);
+  for (int s = 0; s <= 4; ++s) svg.line(left, top + 2 * s * cell, left + 8 * cell, top + 2 * s * cell, "#000", 2.5);
+  for (int s = 0; s < 4; ++s) svg.text(left - 10, top + (2 * s + 1) * cell + 4, label("strip ", s), 12, "end");
+  for (int q = 0; q < 4; ++q)
+    svg.text(left + (2 * q + 1) * cell, top + 8 * cell + 20, label("slice ", q), 12);
+  svg.text(left + 4 * cell, top + 8 * cell + 44,
+           "strip = 16 x 64 (one warp), slice = 16 x 16 (one mma A operand), FragTile = 8 x 8 (one word per bitmap)", 11);
+  svg.save(dir + "/tile_hierarchy.svg");
+}
+
+// The exponent histogram of all BF16 weights of one fixture, the chosen window shaded.
+void histogram(const std::string& dir, const std::string& data_dir, const std::string& fixture) {
+  ExponentHistogram h{};
+  size_t tensors = 0;
+  for (const auto& m : st::load_bf16_matrices(data_dir + "/" + fixture + ".safetensors")) {
+    const ExponentHistogram hm = exponent_histogram(m.values.data(), m.values.size());
+    for (int e = 0; e < 256; ++e) h[e] += hm[e];
+    ++tensors;
+  }
+  const ExponentWindow w = choose_window(h);
+  int first = 255, last = 0;
+  uint64_t peak = 0;
+  for (int e = 0; e < 256; ++e)
+    if (h[e] * 2000 >= w.total) first = std::min(first, e), last = std::max(last, e), peak = std::max(peak, h[e]);
+  first = std::min(first, w.lo - 1), last = std::max(last, w.lo + 7);
+  const int bar = 30, left = 60, top = 60, height = 260;
+  Svg svg(left + (last - first + 1) * bar + 40, top + height + 80);
+  char title[256];
+  std::snprintf(title, sizeof title, "%s: exponents of %llu BF16 weights in %zu matrices", fixture.c_str(),
+                static_cast<unsigned long long>(w.total), tensors);
+  svg.text(left + (last - first + 1) * bar / 2.0, 22, title, 14, "middle", "bold");
+  char sub[256];
+  std::snprintf(sub, sizeof sub, "shaded: the best window %d..%d (start_exp %u) covers %.1f %% of them", w.lo, w.lo + 6,
+                w.start_exp(), 100 * w.coverage());
+  svg.text(left + (last - first + 1) * bar / 2.0, 42, sub, 11);
+  svg.rect(left + (w.lo - first) * bar, top, 7 * bar, height, "#e8f0fe", "none");
+  for (int e = first; e <= last; ++e) {
+    const double bh = static_cast<double>(h[e]) / peak * (height - 20);
+    const double x = left + (e - first) * bar;
+    svg.rect(x + 3, top + height - bh, bar - 6, bh, e >= w.lo && e < w.lo + 7 ? "#2171b5" : "#ff9d9d");
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%.1f", 100.0 * h[e] / w.total);
+    svg.text(x + bar / 2.0, top + height - bh - 4, pct, 8);
+    svg.text(x + bar / 2.0, top + height + 14, std::to_string(e), 9);
+    svg.text(x + bar / 2.0, top + height + 28, std::to_string(e - 127), 8);
+  }
+  svg.line(left, top + height, left + (last - first + 1) * bar, top + height, "#000", 1);
+  svg.text(left - 6, top + height + 14, "e", 9, "end");
+  svg.text(left - 6, top + height + 28, "e-127", 8, "end");
+  svg.text(left + (last - first + 1) * bar / 2.0, top + height + 52,
+           "bar label: % of all weights; exponents below 0.05 % outside the window are not drawn", 10);
+  svg.save(dir + "/histogram_" + fixture + ".svg");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s <output dir> <data dir>\n", argv[0]);
+    return 2;
+  }
+  const std::string out = argv[1], data = argv[2];
+  lane_map(out);
+  fragtile_bits(out, data);
+  tile_hierarchy(out);
+  histogram(out, data, "stories260K");
+  histogram(out, data, "use-lite-en");
+  std::printf("figures written to %s\n", out.c_str());
+  return 0;
+}
