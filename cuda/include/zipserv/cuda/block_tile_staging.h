@@ -1,0 +1,97 @@
+/*! \file block_tile_staging.h
+ *  \brief Copying one K step's operands from global memory into one shared-memory stage in 16-B
+ *         chunks: a compressed block tile (3 bitmaps, median offsets, both stream segments), a
+ *         dense W tile, and the X (activation) tile with zero fill beyond N and K.
+ *
+ *  Every function is called by all 128 threads of a block with the same arguments; thread `tid`
+ *  moves chunks tid, tid + 128, ... through `copy16(dst, src, src_bytes)`. In the kernels copy16
+ *  is `cp.async.cg.shared.global` (ptx_wrappers.cuh), so the bytes land only after
+ *  cp_async_wait_group() and a __syncthreads(); in the host emulation test it is memcpy, run for
+ *  tid = 0..127, so the index math below is tested on the CPU exactly as the GPU runs it.
+ */
+#pragma once
+
+#include <cstdint>
+
+#include "zipserv/cuda/device_matrix.h"
+#include "zipserv/cuda/launch_plan.h"
+#include "zipserv/host_device.h"
+
+namespace zipserv::cuda {
+
+/// \addtogroup stage_gemm
+/// \{
+
+/// Stages compressed block tile `t` into `stage` (layout `l`). Reads global_offsets pairs t and
+/// t + 1 only (t < T, so never past the (T+1)-pair array: spec G.5). Segment starts and lengths
+/// are multiples of 16 B by the format (validated on the host before any launch).
+template <typename Copy16>
+ZIPSERV_HD inline void stage_compressed_block_tile(const CompressedView& w, int64_t t, unsigned char* stage,
+                                                   const SharedLayout& l, int tid, Copy16 copy16) {
+  // Bitmaps: 3 arrays x 64 words (512 B = 32 chunks) per block tile.
+  uint64_t* bitmaps = reinterpret_cast<uint64_t*>(stage + l.bitmap_offset);  // (3, 64) smem, uint64
+  for (int c = tid; c < 3 * 32; c += kThreadsPerBlock) {
+    const int which = c / 32, word = 2 * (c % 32);
+    const uint64_t* src = (which == 0 ? w.bitmap1 : which == 1 ? w.bitmap2 : w.bitmap3) + t * 64 + word;
+    copy16(bitmaps + which * 64 + word, src, 16);
+  }
+  // Median offsets: 8 int32 (32 B = 2 chunks).
+  int32_t* median = reinterpret_cast<int32_t*>(stage + l.median_offset);  // (4, 2) smem, int32
+  if (tid < 2) copy16(median + 4 * tid, w.median_offsets + t * 8 + 4 * tid, 16);
+
+  // Stream segments [global_offsets[2t], global_offsets[2t+2]) and likewise for the fallbacks.
+  const int64_t hf_begin = w.global_offsets[2 * t], full_begin = w.global_offsets[2 * t + 1];
+  const int64_t hf_end = w.global_offsets[2 * t + 2], full_end = w.global_offsets[2 * t + 3];
+  const int hf_chunks = static_cast<int>((hf_end - hf_begin) / 16);            // 16 bytes per chunk
+  const int full_chunks = static_cast<int>((full_end - full_begin) * 2 / 16);  // 8 bf16 per chunk
+  unsigned char* hf = stage + l.hf_offset;                                    // (max_hf) smem, uint8
+  unsigned char* full = stage + l.full_offset;                                // (max_full) smem, bf16
+  const unsigned char* hf_src = w.sign_mantissa + hf_begin;
+  const unsigned char* full_src = reinterpret_cast<const unsigned char*>(w.full + full_begin);
+  for (int c = tid; c < hf_chunks; c += kThreadsPerBlock) copy16(hf + 16 * c, hf_src + 16 * c, 16);
+  for (int c = tid; c < full_chunks; c += kThreadsPerBlock) copy16(full + 16 * c, full_src + 16 * c, 16);
+}
+
+/// Stages the dense W tile (gm, kb) of a zero-padded (Mp, Kp) matrix: 64 rows x 8 chunks,
+/// swizzled like the X tile. REFERENCE: tile[r][c] = W[64 gm + r][64 kb + c].
+template <typename Copy16>
+ZIPSERV_HD inline void stage_dense_block_tile(const DenseView& w, int64_t gm, int64_t kb, unsigned char* stage,
+                                              const SharedLayout& l, int tid, Copy16 copy16) {
+  uint16_t* tile = reinterpret_cast<uint16_t*>(stage + l.dense_offset);  // (64, 64) smem, bf16, swizzled
+  const int64_t kp = (w.cols + kTileK - 1) / kTileK * kTileK;
+  for (int c = tid; c < kTileM * 8; c += kThreadsPerBlock) {
+    const int row = c / 8, chunk = c % 8;
+    copy16(tile + swizzled_offset(row, 8 * chunk), w.values + (gm * kTileM + row) * kp + kb * kTileK + 8 * chunk, 16);
+  }
+}
+
+/// Stages X rows [n0, n0 + tile_n), columns [k0, k0 + 64) into a (tile_n, 64) swizzled tile,
+/// zero beyond N and K. With `rows_16b_aligned` (K % 8 == 0 and x 16-B aligned) every 8-element
+/// chunk is either fully inside or fully outside, so a zero-filling 16-B copy does it (src_bytes
+/// 0 writes zeros and reads nothing); otherwise rows are not 16-B aligned and plain element
+/// loads and stores are used.
+/// REFERENCE: tile[r][c] = (n0 + r < N && k0 + c < K) ? X[n0 + r][k0 + c] : 0.
+template <typename Copy16>
+ZIPSERV_HD inline void stage_activation_tile(const uint16_t* x, int64_t n_total, int64_t k_total, bool rows_16b_aligned,
+                                             int tile_n, int64_t n0, int64_t k0, unsigned char* stage,
+                                             const SharedLayout& l, int tid, Copy16 copy16) {
+  uint16_t* tile = reinterpret_cast<uint16_t*>(stage + l.x_offset);  // (TILE_N, 64) smem, bf16, swizzled
+  if (rows_16b_aligned) {
+    for (int c = tid; c < tile_n * 8; c += kThreadsPerBlock) {
+      const int row = c / 8, chunk = c % 8;
+      const int64_t n = n0 + row, k = k0 + 8 * chunk;
+      const bool inside = n < n_total && k < k_total;
+      copy16(tile + swizzled_offset(row, 8 * chunk), inside ? x + n * k_total + k : x, inside ? 16 : 0);
+    }
+  } else {
+    for (int e = tid; e < tile_n * kTileK; e += kThreadsPerBlock) {
+      const int row = e / kTileK, col = e % kTileK;
+      const int64_t n = n0 + row, k = k0 + col;
+      tile[swizzled_offset(row, col)] = (n < n_total && k < k_total) ? x[n * k_total + k] : uint16_t{0};
+    }
+  }
+}
+
+/// \}
+
+}  // namespace zipserv::cuda

@@ -1,0 +1,109 @@
+/*! \file fragment_loads.h
+ *  \brief Filling one warp's mma registers from a staged K step: the A registers of one slice
+ *         (decoded from the compressed block tile, or read from a dense W tile) and the B
+ *         registers of one 8-column group (read from the swizzled X tile).
+ *
+ *  ZIPSERV_HD and `lane` passed in, like fragment_decode.h: the fused kernel calls these, and the
+ *  host emulation test calls them for lane = 0..31 on a stage staged by block_tile_staging.h.
+ *
+ *  B fragments use two 32-bit shared loads at the positions b_frag_coord() names, not ldmatrix:
+ *  the index math is then literally the lane map the host tests check, and with the XOR swizzle
+ *  a warp's 32 loads hit 32 different banks (tested). ldmatrix.x4 would issue 4x fewer load
+ *  instructions; the kernel is bound by weight bytes at decode batch sizes, so clarity wins.
+ */
+#pragma once
+
+#include <cstdint>
+
+#include "zipserv/cuda/fragment_decode.h"
+#include "zipserv/cuda/launch_plan.h"
+#include "zipserv/fragment_layout.h"
+#include "zipserv/host_device.h"
+#include "zipserv/tile_layout.h"
+
+namespace zipserv::cuda {
+
+/// \addtogroup stage_lane_fragments
+/// \{
+
+/// Where the fused kernel's W comes from.
+enum class WeightFormat { kCompressed, kDense };
+
+/// The strip cursor at the start of a K step: the staged median offsets of strip `strip`.
+ZIPSERV_HD inline StripCursor strip_cursor_from_stage(const unsigned char* stage, const SharedLayout& l, int strip) {
+  const int32_t* median = reinterpret_cast<const int32_t*>(stage + l.median_offset);  // (4, 2) smem
+  return StripCursor{median[2 * strip], median[2 * strip + 1]};
+}
+
+/// Fills warp `strip`'s A registers for slice `slice` of the staged K step.
+/// Compressed: one decode_fragment_popcount per register, the strip cursor advancing FragTile by
+/// FragTile in storage order (4 slice + reg), so slices must be loaded in order 0, 1, 2, 3.
+/// Dense: the same registers read from the swizzled W tile at a_frag_coord().
+template <WeightFormat kFormat>
+ZIPSERV_HD inline void load_a_slice(const unsigned char* stage, const SharedLayout& l, uint8_t start_exp, int strip,
+                                    int slice, int lane, StripCursor& cursor, uint32_t (&a)[kARegsPerLane]) {
+  if constexpr (kFormat == WeightFormat::kCompressed) {
+    const uint64_t* bitmaps = reinterpret_cast<const uint64_t*>(stage + l.bitmap_offset);  // (3, 64) smem
+    const uint8_t* hf = stage + l.hf_offset;                                                // (max_hf) smem
+    const uint16_t* full = reinterpret_cast<const uint16_t*>(stage + l.full_offset);       // (max_full) smem
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+    for (int reg = 0; reg < kARegsPerLane; ++reg) {
+      const int f = strip * kFragTilesPerStrip + slice * kFragTilesPerSlice + a_frag_fragtile(reg);
+      const uint64_t b1 = bitmaps[f], b2 = bitmaps[64 + f], b3 = bitmaps[128 + f];  // broadcast reads
+      a[reg] = decode_fragment_popcount(b1, b2, b3, lane, cursor, hf, full, start_exp);
+      cursor = advance_past_fragtile(cursor, b1, b2, b3);
+    }
+  } else {
+    (void)start_exp;
+    (void)cursor;
+    const uint16_t* tile = reinterpret_cast<const uint16_t*>(stage + l.dense_offset);  // (64, 64) smem, swizzled
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+    for (int reg = 0; reg < kARegsPerLane; ++reg) {
+      const FragCoord lo = a_frag_coord(lane, reg, 0);  // (lo.row, lo.col + 1) is the high half
+      a[reg] = *reinterpret_cast<const uint32_t*>(tile + swizzled_offset(16 * strip + lo.row, 16 * slice + lo.col));
+      // REFERENCE: equals W[row][col] | W[row][col + 1] << 16 of the tile
+    }
+  }
+}
+
+/// Fills the B registers of slice `slice`, 8-column group `n8` from the swizzled X tile.
+/// REFERENCE: b[reg] = X[8 n8 + n][16 slice + k] | X[8 n8 + n][16 slice + k + 1] << 16 with
+/// (k, n) = b_frag_coord(lane, reg, 0).
+ZIPSERV_HD inline void load_b_fragment(const uint16_t* x_tile, int slice, int n8, int lane,
+                                       uint32_t (&b)[kBRegsPerLane]) {
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+  for (int reg = 0; reg < kBRegsPerLane; ++reg) {
+    const FragCoord kn = b_frag_coord(lane, reg, 0);  // row = k, col = n
+    b[reg] = *reinterpret_cast<const uint32_t*>(x_tile + swizzled_offset(8 * n8 + kn.col, 16 * slice + kn.row));
+  }
+}
+
+/// The decompression kernel's decode: warp `strip` decodes its 16 x 64 strip of the staged block
+/// tile, slice by slice and register by register, and writes each register's two values to the
+/// (64, kDecompressTileStride) bf16 tile at a_frag_coord().
+/// REFERENCE: tile[r][c] = zipserv::decode_element(m, 64 gm + r, 64 gk + c) for rows 16 strip..+15.
+ZIPSERV_HD inline void decode_strip_into_tile(const unsigned char* stage, const SharedLayout& l, uint8_t start_exp,
+                                              int strip, int lane, uint16_t* tile) {
+  StripCursor cursor = strip_cursor_from_stage(stage, l, strip);
+  for (int slice = 0; slice < kSlicesPerStrip; ++slice) {
+    uint32_t a[kARegsPerLane];  // (T32, V8) regs, bf16
+    load_a_slice<WeightFormat::kCompressed>(stage, l, start_exp, strip, slice, lane, cursor, a);
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+    for (int reg = 0; reg < kARegsPerLane; ++reg) {
+      const FragCoord lo = a_frag_coord(lane, reg, 0);  // high half at (lo.row, lo.col + 1)
+      *reinterpret_cast<uint32_t*>(tile + (16 * strip + lo.row) * kDecompressTileStride + 16 * slice + lo.col) = a[reg];
+    }
+  }
+}
+
+/// \}
+
+}  // namespace zipserv::cuda

@@ -1,0 +1,70 @@
+/*! \file zipgemm.h
+ *  \brief The CUDA implementation's host API: decompress, fragment trace, ZipGEMM, its dense
+ *         twin and cuBLAS, each from host arrays to host arrays (plain C++, no CUDA types).
+ *
+ *  Layouts are those of zipserv/gemm.h: W M x K row-major (compressed), X N x K row-major,
+ *  Y M x N column-major (Y[n * M + m]). Every function validates its input before touching the
+ *  device (zipserv::validate() on a CompressedMatrix: FormatError; bad shapes or pointers:
+ *  std::invalid_argument), so those errors are reported even on a machine without a GPU.
+ *  CUDA failures throw std::runtime_error with CUDA's message.
+ */
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "zipserv/compressed_matrix.h"
+#include "zipserv/cuda/device_matrix.h"
+#include "zipserv/cuda/launch_plan.h"
+
+namespace zipserv::cuda {
+
+/// \addtogroup stage_decode
+/// \{
+
+/// True when a CUDA driver and at least one device are usable; never throws.
+bool device_available();
+
+/// Decompresses on the GPU with the standalone decompression kernel: the logical rows x cols
+/// matrix, row-major BF16. Must equal zipserv::decode(m) bit for bit.
+std::vector<uint16_t> decompress(const CompressedMatrix& m);
+
+/// \}
+
+/// \addtogroup stage_lane_fragments
+/// \{
+
+/// Runs the trace build of the fused kernel (one N tile, split_k = 1) and returns every lane's
+/// a0..a3 registers, indexed by zipserv::lane_fragment_index. Must equal zipserv::lane_fragments(m).
+std::vector<uint32_t> trace_lane_fragments(const CompressedMatrix& m);
+/// The same with a given split count (every split writes its own block tiles).
+std::vector<uint32_t> trace_lane_fragments(const CompressedMatrix& m, int split_k);
+
+/// \}
+
+/// \addtogroup stage_gemm
+/// \{
+
+/// Options of a GEMM call.
+struct ZipGemmOptions {
+  int split_k = 0;  ///< 0 = choose_split_k(M, K, N, SM count); else 1..min(K/64, kMaxSplitK)
+};
+
+/// Y = W X with the fused ZipGEMM kernel; returns Y (M x N column-major).
+std::vector<uint16_t> zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n,
+                              const ZipGemmOptions& options = {});
+
+/// The same kernel structure reading dense BF16 W (row-major m x k). ZipGEMM must equal it bit for
+/// bit at the same split count: that is what lossless means for serving.
+std::vector<uint16_t> gemm_uncompressed(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n,
+                                        const ZipGemmOptions& options = {});
+
+/// cuBLAS BF16 GemmEx(OP_T, OP_N), FP32 compute, default algorithm (tensor cores).
+std::vector<uint16_t> cublas_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n);
+
+/// The split count a call with options.split_k = 0 uses on the current device (throws without one).
+int automatic_split_k(int64_t m, int64_t k, int64_t n);
+
+/// \}
+
+}  // namespace zipserv::cuda

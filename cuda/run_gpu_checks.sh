@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# run_gpu_checks.sh: what a session with a GPU runs to check and measure the CUDA part.
+#
+#   cuda/run_gpu_checks.sh LOG_DIR [BUILD_DIR]          (from the repository root)
+#
+# Steps (select with STEPS="build test sanitize bench", default all; each logs to LOG_DIR):
+#   build     configure for sm_90 (H100/H200; ZIPSERV_CUDA_ARCH=80 for an A100) with ptxas -v,
+#             build the CUDA tests and the benchmark                     -> configure.log build.log ptxas.txt
+#   test      ctest -L gpu (and the host-only cuda tests)                -> ctest_gpu.log ctest_cuda_host.log
+#   sanitize  compute-sanitizer memcheck, racecheck, synccheck on small filters -> sanitizer_*.log
+#   bench     bench_zipgemm_cuda (Markdown tables)                      -> bench.md bench.stderr
+# Exit code: number of failed steps (0 = all passed).
+set -u
+LOG_DIR=${1:?usage: cuda/run_gpu_checks.sh LOG_DIR [BUILD_DIR]}
+BUILD_DIR=${2:-build-gpu}
+STEPS=${STEPS:-build test sanitize bench}
+ARCH=${ZIPSERV_CUDA_ARCH:-90}
+JOBS=${JOBS:-$(nproc)}
+mkdir -p "$LOG_DIR"
+failed=0
+step() { echo "== $1: $2"; }
+has_step() { [[ " $STEPS " == *" $1 "* ]]; }
+
+if has_step build; then
+  step build "sm_$ARCH into $BUILD_DIR"
+  nvidia-smi > "$LOG_DIR/nvidia-smi.txt" 2>&1
+  if cmake -S . -B "$BUILD_DIR" -DZIPSERV_ENABLE_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$ARCH" \
+       -DZIPSERV_CUDA_PTXAS_VERBOSE=ON -DCMAKE_BUILD_TYPE=Release > "$LOG_DIR/configure.log" 2>&1 &&
+     cmake --build "$BUILD_DIR" --target zipserv_cuda cuda_tests bench_zipgemm_cuda -j"$JOBS" \
+       > "$LOG_DIR/build.log" 2>&1; then
+    grep -E "Compiling entry function|registers|stack frame" "$LOG_DIR/build.log" > "$LOG_DIR/ptxas.txt"
+  else
+    echo "build FAILED (see $LOG_DIR/build.log)"; failed=$((failed + 1))
+  fi
+fi
+
+TESTS="$BUILD_DIR/tests/cuda"
+if has_step test; then
+  step test "ctest -L gpu"
+  (cd "$BUILD_DIR" && ctest -L gpu --output-on-failure --timeout 900) > "$LOG_DIR/ctest_gpu.log" 2>&1 || { echo "gpu tests FAILED"; failed=$((failed + 1)); }
+  (cd "$BUILD_DIR" && ctest -L cuda -LE gpu --output-on-failure) > "$LOG_DIR/ctest_cuda_host.log" 2>&1 || { echo "host cuda tests FAILED"; failed=$((failed + 1)); }
+  grep -E "tests passed|Skipped|Failed" "$LOG_DIR/ctest_gpu.log" | tail -5
+fi
+
+if has_step sanitize; then
+  # Small filters: the sanitizers slow kernels down ~100x.
+  ZIP_FILTER='ZipGemmGpu.GuardBandsAndEveryOutputWritten'
+  DEC_FILTER='DecompressGpu.GuardBandsAndUnalignedRows:TraceLaneFragmentsGpu.GuardBands'
+  for tool in memcheck racecheck synccheck; do
+    step sanitize "$tool"
+    compute-sanitizer --tool "$tool" --error-exitcode 1 "$TESTS/cuda_zipgemm_gpu_test" --gtest_filter="$ZIP_FILTER" \
+      > "$LOG_DIR/sanitizer_${tool}_zipgemm.log" 2>&1 || { echo "$tool zipgemm FAILED"; failed=$((failed + 1)); }
+    compute-sanitizer --tool "$tool" --error-exitcode 1 "$TESTS/cuda_decompress_gpu_test" --gtest_filter="$DEC_FILTER" \
+      > "$LOG_DIR/sanitizer_${tool}_decompress.log" 2>&1 || { echo "$tool decompress FAILED"; failed=$((failed + 1)); }
+  done
+fi
+
+if has_step bench; then
+  step bench "bench_zipgemm_cuda ${BENCH_ARGS:-}"
+  "$BUILD_DIR/bench/cuda/bench_zipgemm_cuda" ${BENCH_ARGS:-} > "$LOG_DIR/bench.md" 2> "$LOG_DIR/bench.stderr" || { echo "bench FAILED"; failed=$((failed + 1)); }
+  cat "$LOG_DIR/bench.md"
+fi
+
+echo "== done: $failed failed step(s); logs in $LOG_DIR"
+exit "$failed"

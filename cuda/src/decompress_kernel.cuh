@@ -1,0 +1,73 @@
+/*! \file decompress_kernel.cuh
+ *  \brief The standalone decompression kernel (the prefill path: decompress, then a dense GEMM):
+ *         TCA-TBE -> row-major BF16, one block tile per block and K step, decoded with the same
+ *         per-lane function as the fused kernel.
+ */
+#pragma once
+
+#include <cstdint>
+
+#include "ptx_wrappers.cuh"
+#include "zipserv/cuda/block_tile_staging.h"
+#include "zipserv/cuda/device_matrix.h"
+#include "zipserv/cuda/fragment_decode.h"
+#include "zipserv/cuda/fragment_loads.h"
+#include "zipserv/cuda/launch_plan.h"
+#include "zipserv/fragment_layout.h"
+#include "zipserv/tile_layout.h"
+
+namespace zipserv::cuda {
+
+/// Grid (min(Kp/64, 65535), min(Mp/64, 65535)), block 128, dynamic shared memory
+/// decompress_layout(max_hf, max_full).total_bytes. `out` is (M, K) row-major.
+__global__ void __launch_bounds__(kThreadsPerBlock)
+    decompress_kernel(const CompressedView w, const SharedLayout l, int64_t block_rows, int64_t block_cols,
+                      bool out_rows_16b_aligned, uint16_t* out) {
+  // Steps:
+  //  1. For each block tile (gm, gk) this block owns (grid-stride in both directions):
+  //  2.   stage it into shared memory with cp.async and wait (one stage: nothing to overlap with
+  //       inside a block; other resident blocks keep the memory system busy),
+  //  3.   warp s decodes strip s, slice by slice, register by register, and writes each register's
+  //       two values to the (64, 72) tile at a_frag_coord(),
+  //  4.   barrier, then the block writes the tile's rows < M, columns < K to `out`, 16 B per
+  //       thread when rows are 16-B aligned, else element by element,
+  //  5.   barrier before the next tile reuses shared memory.
+  extern __shared__ __align__(128) unsigned char smem[];
+  uint16_t* tile = reinterpret_cast<uint16_t*>(smem + l.x_offset);  // (64, 72) smem, bf16
+  const int tid = static_cast<int>(threadIdx.x), strip = tid / 32, lane = tid % 32;
+
+  // Step 1.
+  for (int64_t gm = blockIdx.y; gm < block_rows; gm += gridDim.y)
+    for (int64_t gk = blockIdx.x; gk < block_cols; gk += gridDim.x) {
+      // Step 2.
+      stage_compressed_block_tile(w, gm * block_cols + gk, smem, l, tid, ptx::CpAsyncCopy16{});
+      ptx::cp_async_commit();
+      ptx::cp_async_wait_group<0>();
+      __syncthreads();
+
+      // Step 3.
+      decode_strip_into_tile(smem, l, w.start_exp, strip, lane, tile);
+      // Step 4.
+      __syncthreads();
+      const int64_t row0 = gm * kTileM, col0 = gk * kTileK;
+      const int64_t rows = w.rows - row0 < kTileM ? w.rows - row0 : kTileM;
+      const int64_t cols = w.cols - col0 < kTileK ? w.cols - col0 : kTileK;
+      if (out_rows_16b_aligned) {  // cols is a multiple of 8 here (K % 8 == 0)
+        for (int c = tid; c < kTileM * 8; c += kThreadsPerBlock) {
+          const int r = c / 8, chunk = c % 8;
+          if (r < rows && 8 * chunk < cols)
+            *reinterpret_cast<uint4*>(out + (row0 + r) * w.cols + col0 + 8 * chunk) =
+                *reinterpret_cast<const uint4*>(tile + r * kDecompressTileStride + 8 * chunk);
+        }
+      } else {
+        for (int e = tid; e < kTileM * kTileK; e += kThreadsPerBlock) {
+          const int r = e / kTileK, c = e % kTileK;
+          if (r < rows && c < cols) out[(row0 + r) * w.cols + col0 + c] = tile[r * kDecompressTileStride + c];
+        }
+      }
+      // Step 5.
+      __syncthreads();
+    }
+}
+
+}  // namespace zipserv::cuda

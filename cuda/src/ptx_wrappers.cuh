@@ -1,0 +1,54 @@
+/*! \file ptx_wrappers.cuh
+ *  \brief The three PTX instructions the kernels use, each behind a small named function:
+ *         `cp.async.cg.shared.global` (16-B asynchronous copy, with zero fill), its group
+ *         commit/wait, and `mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`.
+ *
+ *  All need sm_80 or newer (the format's minimum).
+ */
+#pragma once
+
+#include <cstdint>
+
+namespace zipserv::cuda::ptx {
+
+/// Copies 16 bytes global -> shared without passing through registers (L1 bypassed: `.cg`).
+/// `src_bytes` (0 or 16 here) bytes are read; the rest of the 16 are zero-filled, so
+/// src_bytes = 0 writes 16 zero bytes and reads nothing.
+/// REFERENCE: equals memcpy(dst, src, src_bytes); memset(dst + src_bytes, 0, 16 - src_bytes),
+/// completed only after cp_async_wait_group().
+__device__ __forceinline__ void cp_async_16(void* dst_smem, const void* src_global, int src_bytes = 16) {
+  const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(dst_smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src_global), "r"(src_bytes)
+               : "memory");
+}
+
+/// The copy16 the staging functions (block_tile_staging.h) use on the GPU.
+struct CpAsyncCopy16 {
+  __device__ __forceinline__ void operator()(void* dst_smem, const void* src_global, int src_bytes) const {
+    cp_async_16(dst_smem, src_global, src_bytes);
+  }
+};
+
+/// Closes the group of cp.async issued by this thread since the last commit (may be empty).
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+
+/// Waits until at most `kPending` of this thread's committed groups are still in flight.
+/// Other threads' copies become visible only after a __syncthreads() that follows.
+template <int kPending>
+__device__ __forceinline__ void cp_async_wait_group() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
+}
+
+/// D = A B + C on one 16x16 (A) by 16x8 (B) BF16 tile with FP32 accumulators, in place on c.
+/// a: (T32, V8) bf16 in 4 regs (fragment_layout.h a_frag_coord), b: (T32, V4) in 2 regs
+/// (b_frag_coord), c: (T32, V4) fp32 (c_frag_coord).
+/// REFERENCE: c[m][n] += sum_k A[m][k] * B[k][n] (the tensor core's internal summation order).
+__device__ __forceinline__ void mma_m16n8k16_bf16_f32(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+      "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+}  // namespace zipserv::cuda::ptx

@@ -1,0 +1,158 @@
+/*! \file zipgemm_kernel.cuh
+ *  \brief The fused ZipGEMM kernel: Y = W X with W decoded from TCA-TBE straight into mma A
+ *         registers (spec D), plus its dense twin (same kernel, W tile read from shared memory)
+ *         and its trace build (also writes every lane's A registers to a debug buffer).
+ *
+ *  Block = 4 warps; block tile 64 (M) x 64 (K) per K step; warp s owns strip s (rows 16s..16s+15)
+ *  for all TILE_N columns. Per K step each warp runs 4 slices (k16) x TILE_N/8 mma.m16n8k16.
+ *
+ *  The kernel is a loop skeleton (pipeline, barriers, epilogue) around ZIPSERV_HD steps that the
+ *  host emulation test runs on the CPU: staging (block_tile_staging.h), A decode and B loads
+ *  (fragment_loads.h, fragment_decode.h). B fragments come from plain 32-bit shared loads, not
+ *  ldmatrix; fragment_loads.h says why.
+ */
+#pragma once
+
+#include <cuda_bf16.h>
+
+#include <cstdint>
+
+#include "ptx_wrappers.cuh"
+#include "zipserv/cuda/block_tile_staging.h"
+#include "zipserv/cuda/device_matrix.h"
+#include "zipserv/cuda/fragment_decode.h"
+#include "zipserv/cuda/fragment_loads.h"
+#include "zipserv/cuda/launch_plan.h"
+#include "zipserv/fragment_layout.h"
+
+namespace zipserv::cuda {
+
+/// Everything one launch of the fused kernel reads (passed by value: lives in constant bank).
+struct FusedGemmParams {
+  CompressedView w;          ///< compressed W (kCompressed)
+  DenseView dense;           ///< padded dense W (kDense)
+  int64_t m, k, n;           ///< logical shape
+  int64_t block_rows;        ///< Mp / 64
+  int64_t block_cols;        ///< Kp / 64
+  const uint16_t* x;         ///< (N, K) row-major bf16
+  bool x_rows_16b_aligned;   ///< K % 8 == 0 and x 16-B aligned: X staged with cp.async
+  uint16_t* y;               ///< (M x N) column-major bf16, written when split_k == 1
+  float* partials;           ///< (split_k, N, M) fp32, written when split_k > 1
+  int split_k;
+  uint32_t* trace;           ///< (lane_fragment_count) uint32, trace build only
+  SharedLayout smem;
+};
+
+/// The fused kernel. Grid (N tiles, min(Mp/64, 65535), split_k), block 128 threads, dynamic
+/// shared memory p.smem.total_bytes.
+template <int kTileN, WeightFormat kFormat, bool kTrace>
+__global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGemmParams p) {
+  // Steps:
+  //  1. Identify this thread's work: warp s = strip s, lane; N tile n0; the split's K range.
+  //  2. Loop over the block rows gm this block owns (gm = blockIdx.y, + gridDim.y, ...).
+  //  3.   Prologue: stage the first K step (W tile + X tile) into stage 0 with cp.async.
+  //  4.   Main loop, K step kb in stage kb % 2: issue the cp.async of step kb + 1 into the other
+  //       stage (double buffer: those bytes travel while this step computes),
+  //  5.   wait for step kb's group and barrier (all threads' chunks visible),
+  //  6.   decode slice 0, then per slice q: decode slice q + 1 into the other A register set
+  //       (register double buffer) and run slice q's TILE_N/8 MMAs, so decode and MMA overlap,
+  //  7.   barrier: stage kb % 2 may be overwritten by the next issue.
+  //  8.   Epilogue: accumulators -> Y (bf16, split_k == 1) or FP32 partials (split_k > 1), only
+  //       rows < M and columns < N.
+  extern __shared__ __align__(128) unsigned char smem[];  // (2, stage_bytes) smem
+
+  // Step 1.
+  const int tid = static_cast<int>(threadIdx.x);
+  const int strip = tid / 32, lane = tid % 32;
+  const int64_t n0 = static_cast<int64_t>(blockIdx.x) * kTileN;
+  const int split = static_cast<int>(blockIdx.z);
+  const SplitRange range = split_range(p.block_cols, p.split_k, split);
+  const SharedLayout l = p.smem;  // a copy: taking a kernel parameter's address would move it to local memory
+  constexpr int kN8 = kTileN / 8;  // m16n8k16 MMAs per slice per warp
+
+  // Step 2.
+  for (int64_t gm = blockIdx.y; gm < p.block_rows; gm += gridDim.y) {
+    float acc[kN8][kCValuesPerLane];  // (N8 groups, V4) regs, fp32
+#pragma unroll
+    for (int j = 0; j < kN8; ++j)
+#pragma unroll
+      for (int v = 0; v < kCValuesPerLane; ++v) acc[j][v] = 0.0f;
+
+    auto issue_stage = [&](int64_t kb, int buffer) {
+      unsigned char* stage = smem + buffer * l.stage_bytes;
+      if constexpr (kFormat == WeightFormat::kCompressed)
+        stage_compressed_block_tile(p.w, gm * p.block_cols + kb, stage, l, tid, ptx::CpAsyncCopy16{});
+      else
+        stage_dense_block_tile(p.dense, gm, kb, stage, l, tid, ptx::CpAsyncCopy16{});
+      stage_activation_tile(p.x, p.n, p.k, p.x_rows_16b_aligned, kTileN, n0, kb * kTileK, stage, l, tid,
+                            ptx::CpAsyncCopy16{});
+    };
+
+    // Step 3.
+    if (range.begin < range.end) issue_stage(range.begin, 0);
+    ptx::cp_async_commit();
+
+    for (int64_t kb = range.begin; kb < range.end; ++kb) {
+      const int buffer = static_cast<int>((kb - range.begin) & 1);
+      // Step 4.
+      if (kb + 1 < range.end) issue_stage(kb + 1, buffer ^ 1);
+      ptx::cp_async_commit();  // possibly empty, so that "all but the newest group" is always step kb
+      // Step 5.
+      ptx::cp_async_wait_group<1>();
+      __syncthreads();
+
+      // Step 6.
+      const unsigned char* stage = smem + buffer * l.stage_bytes;
+      const uint16_t* x_tile = reinterpret_cast<const uint16_t*>(stage + l.x_offset);  // (TILE_N, 64) smem
+      StripCursor cursor{0, 0};
+      if constexpr (kFormat == WeightFormat::kCompressed) cursor = strip_cursor_from_stage(stage, l, strip);
+      const int64_t block_tile = gm * p.block_cols + kb;
+      auto decode_slice = [&](int slice, uint32_t(&a)[kARegsPerLane]) {
+        load_a_slice<kFormat>(stage, l, p.w.start_exp, strip, slice, lane, cursor, a);
+        if constexpr (kTrace) {
+          if (blockIdx.x == 0)
+#pragma unroll
+            for (int reg = 0; reg < kARegsPerLane; ++reg)
+              p.trace[trace_fragment_index(block_tile, strip, slice, lane, reg)] = a[reg];
+        }
+      };
+      auto mma_slice = [&](int slice, const uint32_t(&a)[kARegsPerLane]) {
+#pragma unroll
+        for (int j = 0; j < kN8; ++j) {
+          uint32_t b[kBRegsPerLane];  // (T32, V4) regs, bf16
+          load_b_fragment(x_tile, slice, j, lane, b);
+          ptx::mma_m16n8k16_bf16_f32(acc[j], a, b);
+        }
+      };
+      // Register double buffer, written out: slice q + 1 is decoded into one set while slice q's
+      // MMAs read the other, so the decode's integer work and the tensor cores overlap.
+      uint32_t a_even[kARegsPerLane], a_odd[kARegsPerLane];  // (T32, V8) regs each, bf16
+      decode_slice(0, a_even);
+      decode_slice(1, a_odd);
+      mma_slice(0, a_even);
+      decode_slice(2, a_even);
+      mma_slice(1, a_odd);
+      decode_slice(3, a_odd);
+      mma_slice(2, a_even);
+      mma_slice(3, a_odd);
+      // Step 7.
+      __syncthreads();
+    }
+
+    // Step 8.
+#pragma unroll
+    for (int j = 0; j < kN8; ++j)
+#pragma unroll
+      for (int v = 0; v < kCValuesPerLane; ++v) {
+        const FragCoord mn = c_frag_coord(lane, v);
+        const int64_t m = gm * kTileM + 16 * strip + mn.row, n = n0 + 8 * j + mn.col;
+        if (m >= p.m || n >= p.n) continue;  // padding rows / columns are never written
+        if (p.split_k == 1)
+          p.y[n * p.m + m] = __bfloat16_as_ushort(__float2bfloat16_rn(acc[j][v]));  // REFERENCE: float_to_bf16_rne
+        else
+          p.partials[(static_cast<int64_t>(split) * p.n + n) * p.m + m] = acc[j][v];
+      }
+  }
+}
+
+}  // namespace zipserv::cuda

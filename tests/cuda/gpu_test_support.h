@@ -1,0 +1,117 @@
+/*! \file gpu_test_support.h
+ *  \brief Helpers of the GPU tests: device buffers with guard bands (sentinel bytes on both
+ *         sides, checked byte-identical after every launch), and the error bound for GEMMs on
+ *         real-valued inputs, stated next to its reason.
+ */
+#pragma once
+
+#include <cuda_runtime_api.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "zipserv/bf16.h"
+#include "zipserv/cuda/device_matrix.h"
+
+namespace zipserv::cuda::test {
+
+#define ZIPSERV_CUDA_CHECK(call) ASSERT_EQ((call), cudaSuccess) << #call << ": " << cudaGetErrorString(cudaGetLastError())
+
+/// `count` elements of T in device memory with kGuardBytes of sentinel before and after, and the
+/// interior poisoned with `poison` bytes (so unwritten outputs show).
+template <typename T>
+class GuardedBuffer {
+ public:
+  static constexpr size_t kGuardBytes = 4096;
+  static constexpr uint8_t kSentinel = 0xA5;
+
+  explicit GuardedBuffer(size_t count, uint8_t poison = 0xFF)
+      : count_(count), alloc_(count * sizeof(T) + 2 * kGuardBytes) {
+    auto* base = static_cast<uint8_t*>(alloc_.get());
+    EXPECT_EQ(cudaMemset(base, kSentinel, kGuardBytes), cudaSuccess);
+    EXPECT_EQ(cudaMemset(base + kGuardBytes, poison, count * sizeof(T)), cudaSuccess);
+    EXPECT_EQ(cudaMemset(base + kGuardBytes + count * sizeof(T), kSentinel, kGuardBytes), cudaSuccess);
+  }
+  T* data() { return reinterpret_cast<T*>(static_cast<uint8_t*>(alloc_.get()) + kGuardBytes); }
+  size_t size_bytes() const { return count_ * sizeof(T); }
+
+  /// Downloads the interior (synchronizes first).
+  std::vector<T> download() {
+    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    std::vector<T> host(count_);
+    EXPECT_EQ(cudaMemcpy(host.data(), data(), count_ * sizeof(T), cudaMemcpyDeviceToHost), cudaSuccess);
+    return host;
+  }
+  /// True when both guard bands still hold only the sentinel.
+  bool guards_intact() {
+    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    std::vector<uint8_t> all(alloc_.bytes());
+    EXPECT_EQ(cudaMemcpy(all.data(), alloc_.get(), all.size(), cudaMemcpyDeviceToHost), cudaSuccess);
+    const size_t tail = kGuardBytes + count_ * sizeof(T);
+    for (size_t i = 0; i < kGuardBytes; ++i)
+      if (all[i] != kSentinel || all[tail + i] != kSentinel) return false;
+    return true;
+  }
+
+ private:
+  size_t count_;
+  DeviceAllocation alloc_;
+};
+
+/// Uploads a host array into a plain device allocation.
+template <typename T>
+DeviceAllocation upload(const std::vector<T>& host) {
+  DeviceAllocation d(host.size() * sizeof(T));
+  EXPECT_EQ(cudaMemcpy(d.get(), host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice), cudaSuccess);
+  return d;
+}
+
+/// Error bound for Y = W X on real-valued BF16 inputs (W m x k row-major, X n x k row-major,
+/// Y m x n column-major). Per element:
+///
+///     |y - d| <= 2 * E_ref + ulp_bf16(|d| + 2 E_ref)
+///
+/// d: the exact product in double. E_ref: the largest |acc - d| of the reference's own FP32
+/// accumulation (sequential order, zipserv/gemm.h) over all elements. Why: the GPU sums the same
+/// exact BF16 products in FP32 in another order (tensor-core k16 groups, then K steps, then
+/// splits), so its accumulation error is of the reference's size; 2x leaves room for the
+/// tensor core's own internal rounding. The ulp term is the final rounding to BF16 (half an ulp,
+/// at the magnitude the accumulator can reach; a full ulp is stated).
+inline void expect_within_gemm_bound(const std::vector<uint16_t>& w, int64_t m, int64_t k,
+                                     const std::vector<uint16_t>& x, int64_t n, const std::vector<uint16_t>& y,
+                                     const std::string& what) {
+  ASSERT_EQ(y.size(), static_cast<size_t>(m * n)) << what;
+  std::vector<double> exact(static_cast<size_t>(m * n));
+  double e_ref = 0.0;
+  for (int64_t col = 0; col < n; ++col)
+    for (int64_t row = 0; row < m; ++row) {
+      double d = 0.0;
+      float acc = 0.0f;
+      for (int64_t i = 0; i < k; ++i) {
+        const float a = bf16_to_float(w[row * k + i]), b = bf16_to_float(x[col * k + i]);
+        d += static_cast<double>(a) * b;
+        acc += a * b;
+      }
+      exact[col * m + row] = d;
+      e_ref = std::max(e_ref, std::abs(static_cast<double>(acc) - d));
+    }
+  int failures = 0;
+  for (size_t e = 0; e < exact.size() && failures < 10; ++e) {
+    const double d = exact[e], got = bf16_to_float(y[e]);
+    const double reach = std::abs(d) + 2 * e_ref;
+    const double ulp = reach > 0 ? std::ldexp(1.0, std::ilogb(reach) - 7) : 0.0;
+    const double tol = 2 * e_ref + ulp;
+    if (!(std::abs(got - d) <= tol)) {  // also catches NaN
+      ++failures;
+      ADD_FAILURE() << what << ": element (m " << e % m << ", n " << e / m << ") = " << got << ", exact " << d
+                    << ", |err| " << std::abs(got - d) << " > bound " << tol << " (E_ref " << e_ref << ")";
+    }
+  }
+}
+
+}  // namespace zipserv::cuda::test

@@ -1,0 +1,191 @@
+// GPU tests of the fused ZipGEMM kernel (labels `cuda;gpu`): bit-exact against its dense twin at
+// every N and split, exact against the reference on small integers, within a stated bound on
+// real inputs, guard bands, repeat runs, split counts, and a grid taller than 65,535 block rows.
+// Every test skips visibly without a device.
+#include <cuda_runtime_api.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cuda_test_inputs.h"
+#include "gpu_test_support.h"
+#include "zipserv/cuda/zipgemm.h"
+#include "zipserv/decode.h"
+#include "zipserv/encode.h"
+#include "zipserv/gemm.h"
+#ifdef ZIPSERV_HAVE_CONTAINER
+#include "zipserv/safetensors.h"
+#endif
+
+namespace zipserv::cuda {
+namespace {
+
+std::string shape_name(int64_t m, int64_t k, int64_t n, int split) {
+  return std::to_string(m) + "x" + std::to_string(k) + " n " + std::to_string(n) + " split " + std::to_string(split);
+}
+
+// The N values: every N in 1..130 (each TILE_N, full and partial, and two N tiles) plus 256.
+std::vector<int64_t> all_ns() {
+  std::vector<int64_t> ns;
+  for (int64_t n = 1; n <= 130; ++n) ns.push_back(n);
+  ns.push_back(256);
+  return ns;
+}
+
+void expect_twin_exact(const std::vector<uint16_t>& w, int64_t m, int64_t k, const std::vector<uint16_t>& x, int64_t n,
+                       int split) {
+  const CompressedMatrix c = encode(w.data(), m, k);
+  const auto zip = zipgemm(c, x.data(), n, ZipGemmOptions{split});
+  const auto dense = gemm_uncompressed(w.data(), m, k, x.data(), n, ZipGemmOptions{split});
+  ASSERT_EQ(zip.size(), dense.size());
+  for (size_t e = 0; e < zip.size(); ++e)
+    ASSERT_EQ(zip[e], dense[e]) << shape_name(m, k, n, split) << ": output (m " << e % m << ", n " << e / m << ")";
+}
+
+// Lossless means: the fused kernel on compressed W gives exactly what the same kernel structure
+// gives on the original W, at every N and every split count.
+TEST(ZipGemmGpu, EqualsDenseTwinBitForBitEveryNAndSplit) {
+  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+  const int64_t m = 200, k = 320;  // K % 8 == 0: X staged with cp.async; K/64 = 5
+  const auto w = test::gaussian_values(m * k, 0.02, 1);
+  const auto x = test::gaussian_values(256 * k, 1.0, 2);
+  for (int64_t n : all_ns())
+    for (int split : {1, 2, 5}) expect_twin_exact(w, m, k, x, n, split);
+}
+
+TEST(ZipGemmGpu, EqualsDenseTwinUnalignedKAndAutomaticSplit) {
+  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+  const int64_t m = 172, k = 203;  // K % 8 != 0: X staged element by element, zero beyond K
+  const auto w = test::gaussian_values(m * k, 0.02, 3);
+  const auto x = test::gaussian_values(256 * k, 1.0, 4);
+  for (int64_t n : {1, 8, 9, 16, 17, 33, 64, 65, 128, 130, 256})
+    for (int split : {0, 1, 2, 3, 4}) expect_twin_exact(w, m, k, x, n, split);
+  const int64_t m2 = 1024, k2 = 4096;
+  const auto w2 = test::gaussian_values(m2 * k2, 0.02, 5);
+  const auto x2 = test::gaussian_values(128 * k2, 1.0, 6);
+  for (int64_t n : {1, 8, 16, 32, 64, 128})
+    for (int split : {0, 1, 7, 64}) expect_twin_exact(w2, m2, k2, x2, n, split);
+}
+
+// Small integers make every summation order exact, so the fused kernel, the reference GEMM and
+// cuBLAS must agree bit for bit (CUTLASS-style exact testbed).
+TEST(ZipGemmGpu, ExactOnSmallIntegersAgainstReferenceAndCublas) {
+  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+  struct Shape {
+    int64_t m, k;
+  };
+  for (const Shape s : {Shape{1, 1}, Shape{7, 9}, Shape{63, 65}, Shape{64, 64}, Shape{172, 64}, Shape{130, 1000},
+                        Shape{16, 4096}}) {
+    const auto w = test::small_integer_values(s.m * s.k, 8, 100 + s.m);
+    const auto x = test::small_integer_values(130 * s.k, 8, 200 + s.k);
+    const CompressedMatrix c = encode(w.data(), s.m, s.k);
+    for (int64_t n : {1, 7, 8, 9, 16, 17, 64, 130}) {
+      std::vector<uint16_t> ref(static_cast<size_t>(s.m * n));
+      gemm(c, x.data(), n, ref.data());
+      for (int split = 1; split <= std::min<int64_t>(c.block_cols(), 8); ++split)
+        EXPECT_EQ(zipgemm(c, x.data(), n, ZipGemmOptions{split}), ref) << shape_name(s.m, s.k, n, split);
+      EXPECT_EQ(cublas_gemm(w.data(), s.m, s.k, x.data(), n), ref) << "cuBLAS " << shape_name(s.m, s.k, n, 1);
+    }
+  }
+}
+
+TEST(ZipGemmGpu, WithinStatedBoundOnRealInputsEverySplit) {
+  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+  const int64_t m = 172, k = 4096;
+  const auto w = test::gaussian_values(m * k, 0.02, 7);
+  const auto x = test::gaussian_values(130 * k, 1.0, 8);
+  const CompressedMatrix c = encode(w.data(), m, k);
+  for (int64_t n : {1, 16, 130}) {
+    for (int split : {1, 2, 3, 8, 64})  // split-K changes only the order of FP32 additions
+      test::expect_within_gemm_bound(w, m, k, x, n, zipgemm(c, x.data(), n, ZipGemmOptions{split}),
+                                     "zipgemm " + shape_name(m, k, n, split));
+    test::expect_within_gemm_bound(w, m, k, x, n, cublas_gemm(w.data(), m, k, x.data(), n),
+                                   "cuBLAS " + shape_name(m, k, n, 1));
+  }
+}
+
+TEST(ZipGemmGpu, GuardBandsAndEveryOutputWritten) {
+  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+  const int64_t m = 172, k = 203;
+  const auto w = test::gaussian_values(m * k, 0.02, 9);
+  const CompressedMatrix c = encode(w.data(), m, k);
+  const DeviceCompressedMatrix dw = DeviceCompressedMatrix::upload(c);
+  const DeviceDenseMatrix dd = DeviceDenseMatrix::upload(w.data(), m, k);
+  for (int64_t n : {1, 9, 130}) {
+    const auto x_host = test::gaussian_values(n * k, 1.0, 10 + n);
+    test::GuardedBuffer<uint16_t> x(static_cast<size_t>(n * k), 0);
+    ZIPSERV_CUDA_CHECK(cudaMemcpy(x.data(), x_host.data(), x.size_bytes(), cudaMemcpyHostToDevice));
+    for (int split : {1, 3}) {
+      test::GuardedBuffer<uint16_t> y(static_cast<size_t>(m * n));  // poison 0xFFFF = NaN
+      test::GuardedBuffer<uint16_t> y_dense(static_cast<size_t>(m * n));
+      const size_t ws_bytes = split_k_workspace_bytes(m, n, split);
+      test::GuardedBuffer<float> ws(std::max<size_t>(ws_bytes / sizeof(float), 1));
+      launch_zipgemm(dw.view(), x.data(), n, y.data(), ws.data(), ws_bytes, split, nullptr);
+      const auto got = y.download();
+      launch_gemm_uncompressed(dd.view(), x.data(), n, y_dense.data(), ws.data(), ws_bytes, split, nullptr);
+      EXPECT_EQ(got, y_dense.download()) << shape_name(m, k, n, split);
+      for (size_t e = 0; e < got.size(); ++e)
+        ASSERT_NE(got[e], 0xFFFF) << "output (m " << e % m << ", n " << e / m << ") never written, " << shape_name(m, k, n, split);
+      EXPECT_TRUE(y.guards_intact()) << shape_name(m, k, n, split);
+      EXPECT_TRUE(y_dense.guards_intact()) << shape_name(m, k, n, split);
+      EXPECT_TRUE(ws.guards_intact()) << shape_name(m, k, n, split);
+      EXPECT_TRUE(x.guards_intact()) << "X was written";
+    }
+  }
+}
+
+// Same inputs, many launches: the same bits every time (a differing run means a race).
+TEST(ZipGemmGpu, RepeatedRunsAreBitIdentical) {
+  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+  const int64_t m = 1024, k = 4096, n = 33;
+  const auto w = test::gaussian_values(m * k, 0.02, 12);
+  const auto x_host = test::gaussian_values(n * k, 1.0, 13);
+  const DeviceCompressedMatrix dw = DeviceCompressedMatrix::upload(encode(w.data(), m, k));
+  DeviceAllocation x = test::upload(x_host);
+  for (int split : {1, 4, 64}) {
+    DeviceAllocation ws(split_k_workspace_bytes(m, n, split));
+    test::GuardedBuffer<uint16_t> y(static_cast<size_t>(m * n));
+    launch_zipgemm(dw.view(), static_cast<const uint16_t*>(x.get()), n, y.data(), static_cast<float*>(ws.get()),
+                   ws.bytes(), split, nullptr);
+    const auto first = y.download();
+    for (int rep = 0; rep < 20; ++rep) {
+      launch_zipgemm(dw.view(), static_cast<const uint16_t*>(x.get()), n, y.data(), static_cast<float*>(ws.get()),
+                     ws.bytes(), split, nullptr);
+      ASSERT_EQ(y.download(), first) << "run " << rep << " differs, split " << split;
+    }
+  }
+}
+
+// More than 65,535 block rows: grid.y is capped and blocks loop over the rest (spec F, G).
+TEST(ZipGemmGpu, LargeGridBeyond65535BlockRows) {
+  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+  const int64_t m = (kMaxGridY + 3) * 64 + 5, k = 64, n = 3;
+  const auto w = test::small_integer_values(m * k, 8, 14);
+  const auto x = test::small_integer_values(n * k, 8, 15);
+  const CompressedMatrix c = encode(w.data(), m, k);
+  std::vector<uint16_t> ref(static_cast<size_t>(m * n));
+  gemm_dense(w.data(), m, k, x.data(), n, ref.data());
+  EXPECT_EQ(zipgemm(c, x.data(), n, ZipGemmOptions{1}), ref);
+  EXPECT_EQ(decompress(c), w);
+}
+
+#ifdef ZIPSERV_HAVE_CONTAINER
+TEST(ZipGemmGpu, RealFixturesEqualDenseTwinAndStayWithinBound) {
+  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+  for (const char* file : {"stories260K.safetensors", "use-lite-en.safetensors"})
+    for (const st::Bf16Matrix& t : st::load_bf16_matrices(std::string(ZIPSERV_DATA_DIR) + "/" + file)) {
+      // W = the tensor (rows x cols); 5 tokens of Gaussian activations.
+      const auto x = test::gaussian_values(5 * t.cols, 1.0, 16);
+      for (int split : {0, 1}) expect_twin_exact(t.values, t.rows, t.cols, x, 5, split);
+      const CompressedMatrix c = encode(t.values.data(), t.rows, t.cols);
+      test::expect_within_gemm_bound(t.values, t.rows, t.cols, x, 5, zipgemm(c, x.data(), 5),
+                                     std::string(file) + ":" + t.name);
+    }
+}
+#endif
+
+}  // namespace
+}  // namespace zipserv::cuda
