@@ -1,0 +1,46 @@
+/*! \file builtin_engines.h
+ *  \brief The engines the project itself provides: the reference (the definition every other
+ *         engine is compared with), the CPU emulation, and the CUDA kernels.
+ *
+ *  Which ones exist depends on the build: the emulation needs the `zipserv_emulation` target and
+ *  the CUDA engines the `zipserv_cuda` target (ZIPSERV_ENABLE_CUDA). The registry (engine.h)
+ *  always lists "emulation", "cuda" and "cublas": an engine that is not built, or (CUDA) finds
+ *  no device, reports why through unavailable_reason() and is listed as skipped, never passed.
+ */
+#pragma once
+
+#include <memory>
+
+#include "zipserv/oracle/engine.h"
+
+namespace zipserv::oracle {
+
+/// \addtogroup oracle
+/// \{
+
+/// "reference": zipserv::encode / encode_with_start_exp, lane_fragments, decode and gemm.
+/// Checked against itself it must pass everything (the oracle's self-test).
+std::unique_ptr<Engine> make_reference_engine();
+
+/// True when this build contains the CPU emulation (zipserv::emu).
+bool emulation_built();
+
+/// "emulation" (split_k = 1: the reference summation order, compared bit for bit on any input)
+/// or, for split_k > 1, "emulation-split-k<split_k>" (another order, compared by the
+/// exact-input rule). Without the emulation in the build: an engine that is unavailable.
+std::unique_ptr<Engine> make_emulation_engine(int split_k = 1);
+
+/// True when this build contains the CUDA kernels (zipserv::cuda).
+bool cuda_built();
+
+/// "cuda": zipserv::cuda::decompress, trace_lane_fragments and zipgemm (tensor cores: another
+/// summation order). Unavailable when CUDA is not built or no device is present.
+std::unique_ptr<Engine> make_cuda_engine();
+
+/// "cublas": cuBLAS GemmEx on the reference's decode (gemm_output only; another order).
+/// Unavailable when CUDA is not built or no device is present.
+std::unique_ptr<Engine> make_cublas_engine();
+
+/// \}
+
+}  // namespace zipserv::oracle

@@ -1,0 +1,56 @@
+// The "emulation" engines: zipserv::emu (Highway SIMD warp emulation and CPU ZipGEMM) behind the
+// Engine interface. Compiled to a stub returning nullptr when the emulation is not built.
+#include <memory>
+#include <string>
+
+#include "unavailable_engine.h"
+#include "zipserv/oracle/builtin_engines.h"
+
+#if ZIPSERV_ORACLE_HAS_EMULATION
+#include "zipserv/emulation.h"
+#endif
+
+namespace zipserv::oracle {
+
+#if ZIPSERV_ORACLE_HAS_EMULATION
+namespace {
+
+class EmulationEngine final : public Engine {
+ public:
+  explicit EmulationEngine(int split_k) : split_k_(split_k) {}
+  std::string name() const override {
+    return split_k_ == 1 ? "emulation" : "emulation-split-k" + std::to_string(split_k_);
+  }
+  std::optional<std::vector<uint32_t>> lane_fragments(const CompressedMatrix& w) const override {
+    return emu::lane_fragments(w);
+  }
+  std::optional<std::vector<uint16_t>> decode(const CompressedMatrix& w) const override { return emu::decode(w); }
+  std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
+    std::vector<uint16_t> y(static_cast<size_t>(w.rows * n));
+    emu::ZipGemmOptions options;
+    options.split_k = split_k_;
+    emu::zipgemm(w, x, n, y.data(), options);
+    return y;
+  }
+  // split_k = 1 keeps gemm.h's order (one FP32 accumulator over k = 0..K-1): bit for bit on
+  // any input. Split-K adds the K ranges separately, then the partials: another order.
+  GemmContract gemm_contract() const override {
+    return {split_k_ == 1 ? SummationOrder::reference : SummationOrder::other, 0};
+  }
+
+ private:
+  int split_k_;
+};
+
+}  // namespace
+
+bool emulation_built() { return true; }
+std::unique_ptr<Engine> make_emulation_engine(int split_k) { return std::make_unique<EmulationEngine>(split_k); }
+#else
+bool emulation_built() { return false; }
+std::unique_ptr<Engine> make_emulation_engine(int) {
+  return std::make_unique<detail::UnavailableEngine>("emulation", "not built: the zipserv_emulation target is missing");
+}
+#endif
+
+}  // namespace zipserv::oracle
