@@ -1,0 +1,167 @@
+// Benchmarks of the SIMD CPU emulation. Every figure of docs/results/emulation.md comes from one
+// run of this program, so the ratios are measured side by side on the same (shared, noisy)
+// machine:
+//
+//   Decode/...          BF16 produced per second: reference decode vs SIMD emulation
+//                       (1 thread and all threads), 4096 x 4096 Gaussian weights
+//   Gemm/<impl>/MxK/N/threads
+//       zipgemm         fused: decodes one strip at a time, straight from the compressed bytes
+//       dense_gemm      the same Highway code reading uncompressed BF16 weights
+//       eigen           Eigen's FP32 GEMM on the decoded weights converted to FP32 (single thread)
+//     bytes_per_second counts the weight bytes each variant reads (compressed or BF16 or FP32).
+//
+// Timers: wall time ("Time") and the CPU time of all the process's threads ("CPU"). On a shared,
+// oversubscribed machine the wall time includes waiting for a core; the CPU time is the work.
+//
+// Weights: Gaussian, sigma = 0.02, rounded to BF16 (the distribution of trained LLM weights).
+#include <benchmark/benchmark.h>
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "zipserv/bf16.h"
+#include "zipserv/decode.h"
+#include "zipserv/emulation.h"
+#include "zipserv/encode.h"
+
+namespace {
+
+using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// One weight matrix in every form the benchmarks read, built once per shape.
+struct Workload {
+  int64_t m = 0, k = 0;
+  std::vector<uint16_t> dense;    // (M, K) bf16
+  zipserv::CompressedMatrix compressed;
+  RowMajorF as_float;             // (M, K) f32, built on first use
+};
+
+Workload& workload(int64_t m, int64_t k) {
+  static std::map<std::pair<int64_t, int64_t>, std::unique_ptr<Workload>> cache;
+  auto& slot = cache[{m, k}];
+  if (!slot) {
+    slot = std::make_unique<Workload>();
+    slot->m = m;
+    slot->k = k;
+    std::mt19937 rng(static_cast<uint32_t>(m * 31 + k));
+    std::normal_distribution<float> dist(0.0f, 0.02f);
+    slot->dense.resize(static_cast<size_t>(m * k));
+    for (uint16_t& v : slot->dense) v = zipserv::float_to_bf16_rne(dist(rng));
+    slot->compressed = zipserv::encode(slot->dense.data(), m, k);
+  }
+  return *slot;
+}
+
+std::vector<uint16_t> activations(int64_t n, int64_t k) {
+  std::mt19937 rng(static_cast<uint32_t>(n + k));
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<uint16_t> x(static_cast<size_t>(n * k));  // (N, K) bf16
+  for (uint16_t& v : x) v = zipserv::float_to_bf16_rne(dist(rng));
+  return x;
+}
+
+void decode_reference(benchmark::State& state, int64_t m, int64_t k) {
+  Workload& w = workload(m, k);
+  std::vector<uint16_t> out(w.dense.size());
+  for (auto _ : state) {
+    zipserv::decode_into(w.compressed, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(state.iterations() * m * k * 2);
+}
+
+void decode_emulation(benchmark::State& state, int64_t m, int64_t k, int threads) {
+  Workload& w = workload(m, k);
+  std::vector<uint16_t> out(w.dense.size());
+  for (auto _ : state) {
+    zipserv::emu::decode_into(w.compressed, out.data(), threads);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(state.iterations() * m * k * 2);
+  state.SetLabel(zipserv::emu::active_target());
+}
+
+void gemm_zipgemm(benchmark::State& state, int64_t m, int64_t k, int64_t n, int threads) {
+  Workload& w = workload(m, k);
+  const std::vector<uint16_t> x = activations(n, k);
+  std::vector<uint16_t> y(static_cast<size_t>(m * n));
+  for (auto _ : state) {
+    zipserv::emu::zipgemm(w.compressed, x.data(), n, y.data(), {1, threads});
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * w.compressed.payload_bytes());
+  state.counters["bits_per_weight"] = w.compressed.bits_per_weight();
+  state.SetLabel(zipserv::emu::active_target());
+}
+
+void gemm_dense(benchmark::State& state, int64_t m, int64_t k, int64_t n, int threads) {
+  Workload& w = workload(m, k);
+  const std::vector<uint16_t> x = activations(n, k);
+  std::vector<uint16_t> y(static_cast<size_t>(m * n));
+  for (auto _ : state) {
+    zipserv::emu::dense_gemm(w.dense.data(), m, k, x.data(), n, y.data(), threads);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * m * k * 2);
+  state.SetLabel(zipserv::emu::active_target());
+}
+
+// Eigen computes in FP32 throughout: FP32 weights (exact copies of the BF16 values), FP32
+// accumulation in its own blocked order with FMA, FP32 output (no BF16 rounding). Without
+// OpenMP it runs on one thread.
+void gemm_eigen(benchmark::State& state, int64_t m, int64_t k, int64_t n) {
+  Workload& w = workload(m, k);
+  if (w.as_float.size() == 0) {
+    const std::vector<uint16_t> decoded = zipserv::emu::decode(w.compressed);
+    w.as_float.resize(m, k);
+    for (int64_t i = 0; i < m * k; ++i) w.as_float.data()[i] = zipserv::bf16_to_float(decoded[i]);
+  }
+  const std::vector<uint16_t> x = activations(n, k);
+  Eigen::MatrixXf xt(k, n);  // (K, N) f32, column-major: X's rows are its columns
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = 0; i < k; ++i) xt(i, j) = zipserv::bf16_to_float(x[j * k + i]);
+  Eigen::MatrixXf y(m, n);  // (M, N) f32, column-major like zipgemm's Y
+  for (auto _ : state) {
+    y.noalias() = w.as_float * xt;
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * m * k * 4);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const std::string all_s = std::to_string(all);
+  benchmark::RegisterBenchmark("Decode/reference/4096x4096/threads:1", decode_reference, 4096, 4096)
+      ->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+  for (int threads : {1, all})
+    benchmark::RegisterBenchmark(("Decode/emulation/4096x4096/threads:" + std::to_string(threads)).c_str(),
+                                 decode_emulation, 4096, 4096, threads)
+        ->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+  const std::pair<int64_t, int64_t> shapes[] = {{4096, 4096}, {4096, 14336}};
+  for (const auto& [m, k] : shapes)
+    for (int64_t n : {1, 8, 32}) {
+      const std::string shape = std::to_string(m) + "x" + std::to_string(k) + "/N:" + std::to_string(n);
+      for (int threads : {1, all}) {
+        const std::string t = "/threads:" + std::to_string(threads);
+        benchmark::RegisterBenchmark(("Gemm/zipgemm/" + shape + t).c_str(), gemm_zipgemm, m, k, n, threads)
+            ->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+        benchmark::RegisterBenchmark(("Gemm/dense_gemm/" + shape + t).c_str(), gemm_dense, m, k, n, threads)
+            ->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+      }
+      benchmark::RegisterBenchmark(("Gemm/eigen_fp32/" + shape + "/threads:1").c_str(), gemm_eigen, m, k, n)
+          ->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+    }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

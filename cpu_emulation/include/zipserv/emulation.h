@@ -1,0 +1,99 @@
+/*! \file emulation.h
+ *  \brief The SIMD CPU emulation of ZipGEMM: warp-level TCA-TBE fragment decode with the 32 warp
+ *         lanes as SIMD lanes, the emulated mma.m16n8k16, and a multithreaded CPU ZipGEMM (and
+ *         GEMV) that reads the compressed weights directly.
+ *
+ *  Everything here dispatches at run time to the best Highway target the CPU supports
+ *  (active_target() names it); no SIMD type appears in this header. Every entry point that takes
+ *  a CompressedMatrix runs validate() first and throws FormatError on damaged input.
+ *
+ *  Exactness. decode() and lane_fragments() equal the reference bit for bit. zipgemm() with
+ *  split_k = 1 and dense_gemm() equal zipserv::gemm / zipserv::gemm_dense bit for bit on any
+ *  input, Inf and values that round included: every output is summed in the reference's order
+ *  (k ascending, product rounded to FP32, then added) and rounded to BF16 the same way. NaN
+ *  outputs are NaN in both; their payload is whichever NaN operand the FP unit propagates, which
+ *  is bit-identical too as long as the inputs carry a single NaN pattern (tests use x86's default
+ *  NaN). With split_k > 1 each split sums its own K range and the FP32 partials are added in
+ *  split order, so the result equals the reference only when the sums are exact (small integers).
+ */
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "zipserv/compressed_matrix.h"
+#include "zipserv/fragment_layout.h"
+#include "zipserv/lane_decode.h"
+
+namespace zipserv::emu {
+
+/// \addtogroup stage_lane_fragments
+/// \{
+
+/// returns r[lane_fragment_index(t, s, q, lane, reg)] = register a_reg of `lane` of warp s for
+/// slice q of block tile t, decoded from the bitmaps with SIMD popcount-and-select.
+/// Equals zipserv::lane_fragments(m) bit for bit.
+std::vector<uint32_t> lane_fragments(const CompressedMatrix& m);
+
+/// The SIMD decode of one warp slice: returns regs[reg][lane] = decode_lane(..., lane, ...)'s
+/// regs[reg] for all 32 lanes. `streams` must be readable kStagingSlack elements past their segment ends
+/// (stage_block_tile() guarantees it).
+void decode_slice(const SliceBitmaps& bitmaps, StreamCursors cursors, const StagedStreams& streams,
+                  uint32_t (&regs)[kARegsPerLane][kWarpLanes]);
+
+/// \}
+
+/// \addtogroup stage_decode
+/// \{
+
+/// returns out[i * cols + j] = W[i][j], decoded through the lane fragments: each FragTile row is
+/// lanes 4r..4r+3 of one register, stored as 16 contiguous bytes.
+void decode_into(const CompressedMatrix& m, uint16_t* out);
+
+/// decode_into() on `threads` std::threads, one block-tile row per work item (0 = all
+/// hardware threads); the result does not depend on `threads`.
+void decode_into(const CompressedMatrix& m, uint16_t* out, int threads);
+
+/// returns r[i * cols + j] = W[i][j] (see decode_into()).
+std::vector<uint16_t> decode(const CompressedMatrix& m);
+
+/// \}
+
+/// \addtogroup stage_gemm
+/// \{
+
+/// How zipgemm() and dense_gemm() split the work.
+struct ZipGemmOptions {
+  int split_k = 1;  ///< K ranges summed separately, then added in split order; clamped to K/64 blocks
+  int threads = 0;  ///< worker threads; 0 = all hardware threads
+};
+
+/// returns y[j * rows + i] = bf16(sum_k float(W[i][k]) * float(X[j][k]), k ascending): Y = W X
+/// straight from the compressed weights, in zipserv::gemm's layouts: X is n x w.cols
+/// row-major BF16, Y is w.rows x n column-major BF16 (Y[j * rows + i]). Work items are
+/// (block-tile row, 64-column N tile, split), run by `options.threads` std::threads; each worker
+/// holds one strip's decoded registers at a time, never a decompressed copy of W.
+/// Throws std::invalid_argument for n < 0 or split_k < 1.
+void zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, uint16_t* y,
+             const ZipGemmOptions& options = {});
+
+/// returns y[j * m + i] = bf16(sum_k float(w[i * k + kk]) * float(X[j][kk]), kk ascending): the
+/// same Highway GEMM code reading uncompressed BF16 weights (m x k row-major): fragments
+/// are loaded with 16-byte row copies instead of decoded, so zipgemm() / dense_gemm() isolates
+/// the decode cost against the bytes saved. Equals zipserv::gemm_dense bit for bit.
+void dense_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n, uint16_t* y,
+                int threads = 0);
+
+/// The SIMD MMA of one strip, as the GEMM runs it: for each of `ncols` columns n, the four
+/// mma_m16n8k16 of slices 0..3 in a row, computed across the 16 rows instead of across lanes:
+/// acc[n][m] = acc[n][m] + sum_{k=0..63, ascending} float(A[m][k]) * x[n][k].
+/// `regs` is the strip's register file regs[(4q + reg) * 32 + lane]  // (Q4, R4, T32)
+/// `x` holds FP32 activations x[n * x_stride + k]; `acc` is (ncols, 16) f32.
+void mma_strip_rows(const uint32_t* regs, const float* x, int64_t x_stride, int ncols, float* acc);
+
+/// \}
+
+/// returns the name of the Highway target dynamic dispatch chose ("AVX3_DL", "AVX2", "SCALAR", ...).
+const char* active_target();
+
+}  // namespace zipserv::emu

@@ -1,0 +1,113 @@
+/*! \file fragment_gather-inl.h
+ *  \brief A warp's strip of A fragments: decoded from the compressed streams, loaded from
+ *         uncompressed row-major weights, or written back out as rows.
+ *
+ *  Per-target code (see bitmap_decode-inl.h). A strip's register file holds, for each of its 4
+ *  slices q and 4 registers i, the 32 lanes' values: regs[(4q + i) * 32 + lane]  // (Q4, R4, T32)
+ *
+ *  Why rows move as 16-byte blocks: register a_i of lane l = 4g + t holds row g, columns 2t and
+ *  2t+1 of FragTile i (fragment_layout.h), so lanes 4g..4g+3 hold row g's 8 columns in order:
+ *  one FragTile row is 4 consecutive uint32 = 16 contiguous bytes, in the register file and in a
+ *  row-major matrix alike (the reason the kernel can use ldmatrix and 16-byte stores).
+ */
+
+// Per-target include guard: toggles each time foreach_target.h re-includes this file.
+#if defined(ZIPSERV_EMU_FRAGMENT_GATHER_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef ZIPSERV_EMU_FRAGMENT_GATHER_INL_H_
+#undef ZIPSERV_EMU_FRAGMENT_GATHER_INL_H_
+#else
+#define ZIPSERV_EMU_FRAGMENT_GATHER_INL_H_
+#endif
+
+#include <cstdint>
+#include <cstring>
+
+#include "bitmap_decode-inl.h"
+#include "hwy/highway.h"
+#include "zipserv/compressed_matrix.h"
+#include "zipserv/fragment_layout.h"
+#include "zipserv/lane_decode.h"
+
+HWY_BEFORE_NAMESPACE();  // why: compiles what follows with this target's instruction set
+namespace zipserv::emu::HWY_NAMESPACE {
+
+/// Registers in one strip's register file: 4 slices x 4 registers x 32 lanes.
+inline constexpr int kStripRegs = kSlicesPerStrip * kARegsPerLane * kWarpLanes;
+
+/// returns true if the 16-byte row claim above holds for every lane, register and half of the
+/// one lane map (a_frag_coord); checked at compile time.
+constexpr bool RowsAreFourConsecutiveLanes() {
+  for (int lane = 0; lane < kWarpLanes; ++lane)
+    for (int reg = 0; reg < kARegsPerLane; ++reg)
+      for (int half = 0; half < 2; ++half) {
+        const FragCoord at = a_frag_coord(lane, reg, half);
+        const int fragtile_row = at.row % 8, fragtile_col = at.col % 8;
+        if (a_frag_fragtile(reg) != (at.row / 8) + 2 * (at.col / 8)) return false;
+        if (lane != 4 * fragtile_row + fragtile_col / 2 || half != fragtile_col % 2) return false;
+      }
+  return true;
+}
+static_assert(RowsAreFourConsecutiveLanes(), "FragTile row g must be lanes 4g..4g+3 of one register");
+
+/// Decodes strip `s` of block tile `t` (its streams already staged): returns the strip's
+/// register file, regs[(4q + i) * 32 + l] = lane l's a_i of slice q.  `regs` is (Q4, R4, T32).
+HWY_INLINE void DecodeStripFragments(const CompressedMatrix& m, int64_t t, int s, const StagedStreams& st,
+                                     uint32_t* HWY_RESTRICT regs) {
+  const int64_t e = 2 * (t * kStripsPerBlockTile + s);
+  StreamCursors cursors{m.median_offsets[e], m.median_offsets[e + 1]};  // REFERENCE: strip_cursors(m, t, s)
+  const int64_t f0 = (t * kStripsPerBlockTile + s) * kFragTilesPerStrip;  // the strip's first FragTile
+  for (int q = 0; q < kSlicesPerStrip; ++q) {
+    SliceBitmaps bitmaps;  // REFERENCE: slice_bitmaps(m, t, s, q)
+    for (int i = 0; i < kFragTilesPerSlice; ++i) {
+      const int64_t f = f0 + q * kFragTilesPerSlice + i;
+      bitmaps[i] = {m.bitmap1[f], m.bitmap2[f], m.bitmap3[f]};
+    }
+    cursors = DecodeSliceBitmapPopcount(bitmaps, cursors, st, regs + q * kARegsPerLane * kWarpLanes);
+  }
+}
+
+/// Loads the register file of the 16 x 64 strip at (row0, col0) of an uncompressed row-major
+/// m x k BF16 matrix, zero beyond m or k: 16-byte row copies, the CPU's ldmatrix.
+/// REFERENCE: regs[(4q + i) * 32 + l] = w[a_frag_coord(l, i, 0) + (row0, col0 + 16q)] | ...
+HWY_INLINE void LoadDenseStripFragments(const uint16_t* HWY_RESTRICT w, int64_t m, int64_t k, int64_t row0,
+                                        int64_t col0, uint32_t* HWY_RESTRICT regs) {
+  for (int q = 0; q < kSlicesPerStrip; ++q)
+    for (int i = 0; i < kARegsPerLane; ++i)
+      for (int g = 0; g < 8; ++g) {
+        uint32_t* row_regs = regs + (q * kARegsPerLane + i) * kWarpLanes + 4 * g;  // (T4) one row
+        const int64_t row = row0 + 8 * (i & 1) + g, col = col0 + 16 * q + 8 * (i >> 1);
+        if (row < m && col + 8 <= k) {
+          std::memcpy(row_regs, w + row * k + col, 16);
+        } else {
+          uint16_t vals[8] = {};  // (8) bf16, zero beyond the matrix
+          for (int c = 0; c < 8; ++c)
+            if (row < m && col + c < k) vals[c] = w[row * k + col + c];
+          std::memcpy(row_regs, vals, 16);
+        }
+      }
+}
+
+/// Writes the strip's register file back as rows of a rows x cols row-major matrix, cropping at
+/// its edges: the inverse of LoadDenseStripFragments().  `regs` is (Q4, R4, T32).
+HWY_INLINE void StoreStripRows(const uint32_t* HWY_RESTRICT regs, int64_t rows, int64_t cols, int64_t row0,
+                               int64_t col0, uint16_t* HWY_RESTRICT out) {
+  for (int q = 0; q < kSlicesPerStrip; ++q)
+    for (int i = 0; i < kARegsPerLane; ++i)
+      for (int g = 0; g < 8; ++g) {
+        const uint32_t* row_regs = regs + (q * kARegsPerLane + i) * kWarpLanes + 4 * g;  // (T4) one row
+        const int64_t row = row0 + 8 * (i & 1) + g, col = col0 + 16 * q + 8 * (i >> 1);
+        if (row >= rows || col >= cols) continue;
+        if (col + 8 <= cols) {
+          std::memcpy(out + row * cols + col, row_regs, 16);
+        } else {
+          uint16_t vals[8];  // (8) bf16
+          std::memcpy(vals, row_regs, 16);
+          for (int c = 0; col + c < cols; ++c) out[row * cols + col + c] = vals[c];
+        }
+      }
+}
+
+}  // namespace zipserv::emu::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();  // why: restores the default instruction set for the code after it
+
+#endif  // per-target include guard

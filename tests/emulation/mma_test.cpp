@@ -1,0 +1,98 @@
+// The emulated mma.m16n8k16: the lane-by-lane version (mma_m16n8k16) equals the reference GEMM's
+// summation, and the SIMD version across rows (mma_strip_rows) equals four lane-by-lane MMAs in
+// a row, bit for bit, on every Highway target.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "test_matrices.h"
+#include "zipserv/bf16.h"
+#include "zipserv/emulation.h"
+#include "zipserv/fragment_layout.h"
+#include "zipserv/gemm.h"
+#include "zipserv/mma_emulation.h"
+
+namespace zipserv::emu::test {
+namespace {
+
+class MmaTargets : public EmulationTargets {};
+HWY_TARGET_INSTANTIATE_TEST_SUITE_P(MmaTargets);
+
+// Packs the 16 x 16 slice at column k0 of a 16 x K row-major BF16 strip into an A fragment,
+// through the one lane map.
+AFragment a_fragment(const std::vector<uint16_t>& w, int64_t k, int64_t k0) {
+  AFragment a{};
+  for (int lane = 0; lane < kWarpLanes; ++lane)
+    for (int reg = 0; reg < kARegsPerLane; ++reg) {
+      const FragCoord lo = a_frag_coord(lane, reg, 0), hi = a_frag_coord(lane, reg, 1);
+      a[lane][reg] = uint32_t{w[lo.row * k + k0 + lo.col]} | uint32_t{w[hi.row * k + k0 + hi.col]} << 16;
+    }
+  return a;
+}
+
+// One mma with C = 0, rounded to BF16, equals the reference GEMM of the same 16x16 by 16x8.
+TEST(Mma, LaneByLaneEqualsReferenceGemm) {
+  for (uint32_t seed = 0; seed < 20; ++seed) {
+    const std::vector<uint16_t> w = seed % 2 ? gaussian_bf16(16, 16, 1.0f, seed) : any_bits_bf16(16, 16, seed);
+    const std::vector<uint16_t> x = gaussian_bf16(8, 16, 1.0f, seed + 100);  // (N8, K16) bf16
+    std::vector<uint16_t> y(16 * 8);  // (N8, M16) bf16, column-major Y
+    gemm_dense(w.data(), 16, 16, x.data(), 8, y.data());
+    CFragment c{};
+    mma_m16n8k16(a_fragment(w, 16, 0), b_fragment_from_rows(x.data(), 8, 16, 0, 0), c);
+    for (int lane = 0; lane < kWarpLanes; ++lane)
+      for (int v = 0; v < kCValuesPerLane; ++v) {
+        const FragCoord mn = c_frag_coord(lane, v);
+        ASSERT_EQ(float_to_bf16_rne(c[lane][v]), y[mn.col * 16 + mn.row]) << "seed " << seed << " lane " << lane;
+      }
+  }
+}
+
+// A strip's register file (Q4, R4, T32) from a 16 x 64 row-major strip, through the lane map.
+std::vector<uint32_t> strip_registers(const std::vector<uint16_t>& w) {
+  std::vector<uint32_t> regs(kSlicesPerStrip * kARegsPerLane * kWarpLanes);
+  for (int q = 0; q < kSlicesPerStrip; ++q) {
+    const AFragment a = a_fragment(w, 64, 16 * q);
+    for (int lane = 0; lane < kWarpLanes; ++lane)
+      for (int reg = 0; reg < kARegsPerLane; ++reg) regs[(q * kARegsPerLane + reg) * kWarpLanes + lane] = a[lane][reg];
+  }
+  return regs;
+}
+
+TEST_P(MmaTargets, AcrossRowsEqualsFourLaneByLaneMmas) {
+  for (int ncols : {1, 2, 3, 8, 13}) {
+    const std::vector<uint16_t> w = gaussian_bf16(16, 64, 0.5f, ncols);          // (M16, K64) bf16
+    const std::vector<uint16_t> x = gaussian_bf16(ncols, 64, 2.0f, ncols + 50);  // (N, K64) bf16
+    std::vector<float> xf(x.size());
+    for (size_t i = 0; i < x.size(); ++i) xf[i] = bf16_to_float(x[i]);
+    // Starting accumulators: arbitrary FP32 values, so the additions round.
+    std::mt19937 rng(ncols);
+    std::normal_distribution<float> dist(0.0f, 3.0f);
+    std::vector<float> acc(static_cast<size_t>(ncols) * 16);  // (N, M16) f32
+    for (float& a : acc) a = dist(rng);
+    std::vector<float> expected = acc;
+    for (int n0 = 0; n0 < ncols; n0 += 8) {
+      CFragment c{};
+      for (int lane = 0; lane < kWarpLanes; ++lane)
+        for (int v = 0; v < kCValuesPerLane; ++v) {
+          const FragCoord mn = c_frag_coord(lane, v);
+          c[lane][v] = n0 + mn.col < ncols ? expected[(n0 + mn.col) * 16 + mn.row] : 0.0f;
+        }
+      for (int q = 0; q < kSlicesPerStrip; ++q)
+        mma_m16n8k16(a_fragment(w, 64, 16 * q), b_fragment_from_rows(x.data(), ncols, 64, n0, 16 * q), c);
+      for (int lane = 0; lane < kWarpLanes; ++lane)
+        for (int v = 0; v < kCValuesPerLane; ++v) {
+          const FragCoord mn = c_frag_coord(lane, v);
+          if (n0 + mn.col < ncols) expected[(n0 + mn.col) * 16 + mn.row] = c[lane][v];
+        }
+    }
+    const std::vector<uint32_t> regs = strip_registers(w);
+    mma_strip_rows(regs.data(), xf.data(), 64, ncols, acc.data());
+    ASSERT_EQ(std::memcmp(acc.data(), expected.data(), acc.size() * sizeof(float)), 0) << ncols << " columns";
+  }
+  expect_target_used();
+}
+
+}  // namespace
+}  // namespace zipserv::emu::test
