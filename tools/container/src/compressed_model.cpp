@@ -1,0 +1,242 @@
+// Opening a compressed model: every cross-check between the original header, the per-tensor
+// records and the stored tensors happens here, before anything is decoded.
+#include "zipserv/compressed_model.h"
+
+#include <cstring>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "zipserv/checksum.h"
+#include "zipserv/decode.h"
+#include "zipserv/tca_tbe_sizing.h"
+
+namespace zipserv::st {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void fail(const std::string& where, const std::string& what) {
+  throw ContainerError(where + ": " + what);
+}
+
+const std::string& metadata_value(const SafetensorsFile& f, std::string_view key) {
+  const auto it = f.metadata().find(std::string(key));
+  if (it == f.metadata().end()) fail(f.path(), "metadata \"" + std::string(key) + "\" missing");
+  return it->second;
+}
+
+bool is_checksum_text(const std::string& s) {
+  return s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// The stored tensor `name` must exist with exactly this dtype and shape.
+const TensorInfo& stored_tensor(const SafetensorsFile& f, const std::string& name, const std::string& dtype,
+                                const std::vector<int64_t>& shape) {
+  const TensorInfo* t = f.find(name);
+  if (!t) fail(f.path(), "stored tensor \"" + name + "\" missing");
+  if (t->dtype != dtype) fail(f.path(), "stored tensor \"" + name + "\" has dtype " + t->dtype + ", expected " + dtype);
+  if (t->shape != shape) fail(f.path(), "stored tensor \"" + name + "\" has a shape other than the metadata implies");
+  return *t;
+}
+
+template <class T>
+std::vector<T> copy_array(const SafetensorsFile& f, const TensorInfo& t) {
+  const auto bytes = f.bytes(t);
+  std::vector<T> out(bytes.size() / sizeof(T));
+  if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(T));
+  return out;
+}
+
+}  // namespace
+
+bool is_compressed_model(const SafetensorsFile& file) { return file.metadata().contains(std::string(kFormatKey)); }
+
+struct CompressedModel::Impl {
+  SafetensorsFile file;
+  std::string original_header;
+  uint64_t original_file_size = 0;
+  std::vector<ModelEntry> entries;
+  // Per entry: the stored tensors (7 for tca_tbe, 1 for raw), pointers into file.tensors().
+  std::vector<std::vector<const TensorInfo*>> stored;
+};
+
+CompressedModel::CompressedModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CompressedModel::CompressedModel(CompressedModel&&) noexcept = default;
+CompressedModel& CompressedModel::operator=(CompressedModel&&) noexcept = default;
+CompressedModel::~CompressedModel() = default;
+
+CompressedModel CompressedModel::open(const std::string& path) {
+  auto impl = std::make_unique<Impl>(Impl{SafetensorsFile::open(path), {}, 0, {}, {}});
+  const SafetensorsFile& f = impl->file;
+  if (!is_compressed_model(f)) fail(path, "not a zipserv compressed model (a plain safetensors file?)");
+  if (metadata_value(f, kFormatKey) != kFormatName)
+    fail(path, "unknown format \"" + metadata_value(f, kFormatKey) + "\"");
+  if (metadata_value(f, kFormatVersionKey) != kFormatVersion)
+    fail(path, "unsupported format version \"" + metadata_value(f, kFormatVersionKey) + "\" (this build reads " +
+                   std::string(kFormatVersion) + ")");
+
+  // 1. The original header: intact (checksum) and itself valid safetensors.
+  impl->original_header = metadata_value(f, kOriginalHeaderKey);
+  if (impl->original_header.size() > kMaxHeaderBytes) fail(path, "original header is implausibly long");
+  if (xxh3_128_hex(impl->original_header) != metadata_value(f, kOriginalHeaderChecksumKey))
+    fail(path, "checksum of the original header does not match (damaged metadata)");
+  const SafetensorsHeader original = parse_header(impl->original_header, path + ": original header");
+  impl->original_file_size = 8 + impl->original_header.size() + original.data_size;
+
+  // 2. One record per original tensor, agreeing with the original header.
+  size_t records = 0;
+  for (const auto& [k, v] : f.metadata()) records += k.starts_with(kTensorKeyPrefix);
+  if (records != original.tensors.size())
+    fail(path, std::to_string(records) + " tensor records in the metadata but the original header lists " +
+                   std::to_string(original.tensors.size()) + " tensors");
+  std::set<const TensorInfo*> claimed;
+  for (const TensorInfo& t : original.tensors) {
+    const std::string at = "tensor \"" + t.name + "\"";
+    const std::string key = std::string(kTensorKeyPrefix) + t.name;
+    const auto it = f.metadata().find(key);
+    if (it == f.metadata().end()) fail(path, at + " has no record in the metadata");
+    json r;
+    try {
+      r = json::parse(it->second);
+    } catch (const json::exception&) {
+      fail(path, at + ": its metadata record is not valid JSON");
+    }
+    if (!r.is_object() || !r.contains("encoding") || !r["encoding"].is_string() || !r.contains("dtype") ||
+        !r["dtype"].is_string() || !r.contains("shape") || !r["shape"].is_array() || !r.contains("xxh3_128") ||
+        !r["xxh3_128"].is_string())
+      fail(path, at + ": its metadata record lacks encoding, dtype, shape or xxh3_128");
+    ModelEntry e;
+    e.name = t.name;
+    e.dtype = r["dtype"].get<std::string>();
+    for (const json& d : r["shape"]) {
+      if (!d.is_number_unsigned()) fail(path, at + ": shape in its metadata record is not a list of sizes");
+      e.shape.push_back(static_cast<int64_t>(d.get<uint64_t>()));
+    }
+    if (e.dtype != t.dtype || e.shape != t.shape)
+      fail(path, at + ": dtype or shape in its metadata record differ from the original header");
+    e.checksum = r["xxh3_128"].get<std::string>();
+    if (!is_checksum_text(e.checksum)) fail(path, at + ": checksum in its metadata record is not 32 hex digits");
+    e.original_begin = t.begin;
+    e.original_bytes = t.byte_size();
+    const std::string encoding = r["encoding"].get<std::string>();
+    std::vector<const TensorInfo*> stored;
+    if (encoding == "raw") {
+      e.storage = Storage::raw;
+      stored.push_back(&stored_tensor(f, t.name, t.dtype, t.shape));
+    } else if (encoding == "tca-tbe") {
+      e.storage = Storage::tca_tbe;
+      if (t.dtype != "BF16" || t.shape.size() != 2 || !tca_tbe_shape_supported(t.shape[0], t.shape[1]))
+        fail(path, at + ": only 2-D BF16 tensors of supported shape can be tca-tbe encoded");
+      if (!r.contains("start_exp") || !r["start_exp"].is_number_unsigned() || r["start_exp"].get<uint64_t>() > 255)
+        fail(path, at + ": start_exp missing or not in 0..255");
+      e.start_exp = static_cast<uint8_t>(r["start_exp"].get<uint64_t>());
+      const int64_t rows = t.shape[0], cols = t.shape[1];
+      const int64_t Mp = pad_to_block_tile(rows), Kp = pad_to_block_tile(cols), T = Mp / 64 * (Kp / 64);
+      const std::vector<int64_t> bitmap{Mp / 8 * (Kp / 8)};
+      stored.push_back(&stored_tensor(f, t.name + kArraySuffixes[0], "U64", bitmap));
+      stored.push_back(&stored_tensor(f, t.name + kArraySuffixes[1], "U64", bitmap));
+      stored.push_back(&stored_tensor(f, t.name + kArraySuffixes[2], "U64", bitmap));
+      stored.push_back(&stored_tensor(f, t.name + kArraySuffixes[3], "I32", {T + 1, 2}));
+      stored.push_back(&stored_tensor(f, t.name + kArraySuffixes[4], "I32", {4 * T, 2}));
+      // The two streams' lengths follow from the offsets, which validate() checks on read.
+      for (int a : {5, 6}) {
+        const std::string name = t.name + kArraySuffixes[a];
+        const TensorInfo* s = f.find(name);
+        if (!s) fail(path, "stored tensor \"" + name + "\" missing");
+        if (s->dtype != (a == 5 ? "BF16" : "U8") || s->shape.size() != 1)
+          fail(path, "stored tensor \"" + name + "\" must be a 1-D " + (a == 5 ? "BF16" : "U8") + " array");
+        stored.push_back(s);
+      }
+    } else {
+      fail(path, at + ": unknown encoding \"" + encoding + "\"");
+    }
+    for (const TensorInfo* s : stored) {
+      e.stored_bytes += s->byte_size();
+      if (!claimed.insert(s).second) fail(path, "stored tensor \"" + s->name + "\" is claimed twice");
+    }
+    impl->entries.push_back(std::move(e));
+    impl->stored.push_back(std::move(stored));
+  }
+  // 3. Nothing else: a stray tensor means the file is not what its metadata says.
+  if (claimed.size() != f.tensors().size())
+    fail(path, std::to_string(f.tensors().size() - claimed.size()) + " stored tensors belong to no original tensor");
+  return CompressedModel(std::move(impl));
+}
+
+const std::vector<ModelEntry>& CompressedModel::entries() const { return impl_->entries; }
+std::string_view CompressedModel::original_header() const { return impl_->original_header; }
+uint64_t CompressedModel::original_file_size() const { return impl_->original_file_size; }
+const SafetensorsFile& CompressedModel::file() const { return impl_->file; }
+
+const ModelEntry* CompressedModel::find(std::string_view name) const {
+  for (const ModelEntry& e : impl_->entries)
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+namespace {
+size_t entry_index(const std::vector<ModelEntry>& entries, const ModelEntry& entry, const std::string& path) {
+  if (&entry < entries.data() || &entry >= entries.data() + entries.size())
+    fail(path, "entry \"" + entry.name + "\" does not belong to this model");
+  return static_cast<size_t>(&entry - entries.data());
+}
+}  // namespace
+
+CompressedMatrix CompressedModel::read_matrix(const ModelEntry& entry, bool verify_checksum) const {
+  const SafetensorsFile& f = impl_->file;
+  const auto& stored = impl_->stored[entry_index(impl_->entries, entry, f.path())];
+  if (entry.storage != Storage::tca_tbe) fail(f.path(), "tensor \"" + entry.name + "\" is stored raw, not TCA-TBE");
+  CompressedMatrix m;
+  m.rows = entry.shape[0];
+  m.cols = entry.shape[1];
+  m.start_exp = entry.start_exp;
+  m.bitmap1 = copy_array<uint64_t>(f, *stored[0]);
+  m.bitmap2 = copy_array<uint64_t>(f, *stored[1]);
+  m.bitmap3 = copy_array<uint64_t>(f, *stored[2]);
+  m.global_offsets = copy_array<int32_t>(f, *stored[3]);
+  m.median_offsets = copy_array<int32_t>(f, *stored[4]);
+  m.full = copy_array<uint16_t>(f, *stored[5]);
+  m.sign_mantissa = copy_array<uint8_t>(f, *stored[6]);
+  try {
+    validate(m);
+  } catch (const FormatError& e) {
+    fail(f.path(), "tensor \"" + entry.name + "\": " + e.what());
+  }
+  if (verify_checksum) {
+    const std::vector<uint16_t> values = decode(m);
+    if (xxh3_128_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(values.data()), values.size() * 2)) !=
+        entry.checksum)
+      fail(f.path(), "tensor \"" + entry.name + "\": decoded weights do not match the original checksum (damaged data)");
+  }
+  return m;
+}
+
+void CompressedModel::decode_entry_into(const ModelEntry& entry, std::span<uint8_t> out) const {
+  const SafetensorsFile& f = impl_->file;
+  const auto& stored = impl_->stored[entry_index(impl_->entries, entry, f.path())];
+  if (out.size() != entry.original_bytes) fail(f.path(), "tensor \"" + entry.name + "\": output buffer has the wrong size");
+  if (entry.storage == Storage::raw) {
+    const auto bytes = f.bytes(*stored[0]);
+    if (!bytes.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
+  } else {
+    const std::vector<uint16_t> values = decode(read_matrix(entry, false));
+    std::memcpy(out.data(), values.data(), out.size());
+  }
+  if (xxh3_128_hex(std::span<const uint8_t>(out.data(), out.size())) != entry.checksum)
+    fail(f.path(), "tensor \"" + entry.name + "\": bytes do not match the original checksum (damaged data)");
+}
+
+void CompressedModel::release(const ModelEntry& entry) const {
+  for (const TensorInfo* t : impl_->stored[entry_index(impl_->entries, entry, impl_->file.path())])
+    impl_->file.release(*t);
+}
+
+std::vector<uint8_t> CompressedModel::decode_entry(const ModelEntry& entry) const {
+  std::vector<uint8_t> out(entry.original_bytes);
+  decode_entry_into(entry, out);
+  return out;
+}
+
+}  // namespace zipserv::st

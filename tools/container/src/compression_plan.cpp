@@ -1,0 +1,87 @@
+// Planning and laying out a compressed model (see compression_plan.h).
+#include "compression_plan.h"
+
+#include <nlohmann/json.hpp>
+
+#include "bf16_span.h"
+#include "parallel_tasks.h"
+#include "zipserv/checksum.h"
+
+namespace zipserv::st::detail {
+
+std::vector<TensorPlan> plan_compression(const SafetensorsFile& file, int threads, bool progress) {
+  const auto& tensors = file.tensors();
+  std::vector<TensorPlan> plans(tensors.size());
+  ProgressLine line("zipserv: sizing", tensors.size(), progress);
+  run_parallel(tensors.size(), threads, [&](size_t i) {
+    const TensorInfo& t = tensors[i];
+    TensorPlan& p = plans[i];
+    p.tensor = &t;
+    const auto bytes = file.bytes(t);
+    p.checksum = xxh3_128_hex(bytes);
+    if (t.dtype != "BF16" || t.shape.size() != 2) {
+      p.reason = "not a 2-D BF16 tensor";
+    } else if (!tca_tbe_shape_supported(t.shape[0], t.shape[1])) {
+      p.reason = "shape cannot be encoded (empty, or 2^31 padded elements or more)";
+    } else {
+      const Bf16Span values(bytes);
+      p.sizes = size_tca_tbe(values.data(), t.shape[0], t.shape[1]);
+      p.sized = true;
+      if (static_cast<uint64_t>(p.sizes.payload_bytes()) >= t.byte_size())
+        p.reason = "TCA-TBE would not shrink it";
+      else
+        p.storage = Storage::tca_tbe;
+    }
+    file.release(t);
+    line.step(t.byte_size());
+  });
+  return plans;
+}
+
+CompressedLayout layout_compressed(const SafetensorsFile& file, const std::vector<TensorPlan>& plans) {
+  std::map<std::string, std::string> metadata;
+  for (const auto& [k, v] : file.metadata()) {
+    if (k.starts_with("zipserv."))
+      throw ContainerError(file.path() + ": metadata key \"" + k + "\" is reserved for the compressed format");
+    metadata[k] = v;
+  }
+  metadata[std::string(kFormatKey)] = kFormatName;
+  metadata[std::string(kFormatVersionKey)] = kFormatVersion;
+  metadata[std::string(kOriginalHeaderKey)] = file.header_json();
+  metadata[std::string(kOriginalHeaderChecksumKey)] = xxh3_128_hex(file.header_json());
+
+  CompressedLayout out;
+  for (const TensorPlan& p : plans) {
+    const TensorInfo& t = *p.tensor;
+    nlohmann::ordered_json record;
+    record["encoding"] = p.storage == Storage::tca_tbe ? "tca-tbe" : "raw";
+    record["dtype"] = t.dtype;
+    record["shape"] = t.shape;
+    out.first_decl.push_back(out.decls.size());
+    if (p.storage == Storage::tca_tbe) {
+      record["start_exp"] = p.sizes.window.start_exp();
+      const TcaTbeSizes& s = p.sizes;
+      const std::vector<int64_t> bitmap_shape{s.fragtiles};
+      out.decls.push_back({t.name + kArraySuffixes[0], "U64", bitmap_shape});
+      out.decls.push_back({t.name + kArraySuffixes[1], "U64", bitmap_shape});
+      out.decls.push_back({t.name + kArraySuffixes[2], "U64", bitmap_shape});
+      out.decls.push_back({t.name + kArraySuffixes[3], "I32", {s.block_tiles + 1, 2}});
+      out.decls.push_back({t.name + kArraySuffixes[4], "I32", {4 * s.block_tiles, 2}});
+      out.decls.push_back({t.name + kArraySuffixes[5], "BF16", {s.full_values}});
+      out.decls.push_back({t.name + kArraySuffixes[6], "U8", {s.sign_mantissa_bytes}});
+    } else {
+      out.decls.push_back({t.name, t.dtype, t.shape});
+    }
+    record["xxh3_128"] = p.checksum;
+    metadata[std::string(kTensorKeyPrefix) + t.name] = record.dump();
+  }
+  try {
+    out.layout = layout_safetensors(out.decls, metadata);
+  } catch (const ContainerError& e) {
+    // Only a name clash can fail here, e.g. an original tensor already called "W.zipserv.full".
+    throw ContainerError(file.path() + ": " + e.what());
+  }
+  return out;
+}
+
+}  // namespace zipserv::st::detail

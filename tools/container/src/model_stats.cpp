@@ -1,0 +1,197 @@
+// inspect(): per-tensor TCA-TBE figures, read from a compressed model or predicted for a plain
+// one by the compressor's own plan.
+#include "zipserv/model_stats.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "compression_plan.h"
+#include "parallel_tasks.h"
+#include "zipserv/compressed_model.h"
+
+namespace zipserv::st {
+namespace {
+
+double ratio_of(uint64_t a, uint64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
+
+void set_window(TensorStats& s, uint8_t start_exp, uint64_t covered) {
+  s.has_window = true;
+  s.start_exp = start_exp;
+  s.window_lo = (start_exp + 1) & 0xFF;
+  s.window_hi = (start_exp + 7) & 0xFF;
+  s.covered = covered;
+  s.coverage = ratio_of(covered, s.weights);
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += 'x';
+    s += std::to_string(shape[i]);
+  }
+  return shape.empty() ? "scalar" : s;
+}
+
+ModelStats inspect_compressed(const CompressedModel& model, int threads) {
+  ModelStats stats;
+  stats.is_compressed_model = true;
+  stats.original_file_bytes = model.original_file_size();
+  stats.compressed_file_bytes = model.file().file_size();
+  const auto& entries = model.entries();
+  stats.tensors.resize(entries.size());
+  detail::run_parallel(entries.size(), threads, [&](size_t i) {
+    const ModelEntry& e = entries[i];
+    TensorStats& s = stats.tensors[i];
+    s.name = e.name;
+    s.dtype = e.dtype;
+    s.shape = e.shape;
+    s.original_bytes = e.original_bytes;
+    s.stored_bytes = e.stored_bytes;
+    s.ratio = ratio_of(s.original_bytes, s.stored_bytes);
+    if (e.storage == Storage::raw) {
+      s.note = e.dtype == "BF16" && e.shape.size() == 2 ? "stored raw" : "not a 2-D BF16 tensor";
+      return;
+    }
+    const CompressedMatrix m = model.read_matrix(e, false);  // validated
+    s.compressed = true;
+    s.weights = static_cast<uint64_t>(m.rows * m.cols);
+    // Every non-zero code is a high-frequency element; padding elements are all code 1.
+    uint64_t high_frequency = 0;
+    for (size_t f = 0; f < m.bitmap1.size(); ++f)
+      high_frequency += std::popcount(m.bitmap1[f] | m.bitmap2[f] | m.bitmap3[f]);
+    const uint64_t padding = static_cast<uint64_t>(m.padded_rows() * m.padded_cols()) - s.weights;
+    set_window(s, m.start_exp, high_frequency - padding);
+    s.bits_per_weight = m.bits_per_weight();
+  });
+  return stats;
+}
+
+ModelStats inspect_plain(const SafetensorsFile& file, int threads) {
+  ModelStats stats;
+  const auto plans = detail::plan_compression(file, threads, false);
+  stats.original_file_bytes = file.file_size();
+  stats.compressed_file_bytes = detail::layout_compressed(file, plans).layout.file_size;
+  for (const auto& p : plans) {
+    TensorStats s;
+    s.name = p.tensor->name;
+    s.dtype = p.tensor->dtype;
+    s.shape = p.tensor->shape;
+    s.original_bytes = p.tensor->byte_size();
+    s.compressed = p.storage == Storage::tca_tbe;
+    s.note = p.reason;
+    if (p.sized) {
+      s.weights = static_cast<uint64_t>(p.sizes.rows * p.sizes.cols);
+      set_window(s, p.sizes.window.start_exp(), p.sizes.window.covered);
+      s.bits_per_weight = p.sizes.bits_per_weight();
+    }
+    s.stored_bytes = s.compressed ? static_cast<uint64_t>(p.sizes.payload_bytes()) : s.original_bytes;
+    s.ratio = ratio_of(s.original_bytes, s.stored_bytes);
+    stats.tensors.push_back(std::move(s));
+  }
+  return stats;
+}
+
+}  // namespace
+
+double ModelStats::coverage() const { return ratio_of(compressed_covered, compressed_weights); }
+double ModelStats::bits_per_weight() const {
+  return compressed_weights ? 8.0 * static_cast<double>(compressed_payload_bytes) / static_cast<double>(compressed_weights) : 0.0;
+}
+double ModelStats::weights_ratio() const { return ratio_of(compressed_original_bytes, compressed_payload_bytes); }
+double ModelStats::file_ratio() const { return ratio_of(original_file_bytes, compressed_file_bytes); }
+
+ModelStats inspect(const std::string& path, int threads) {
+  ModelStats stats;
+  bool compressed = false;
+  {
+    const SafetensorsFile file = SafetensorsFile::open(path);
+    compressed = is_compressed_model(file);
+    if (!compressed) stats = inspect_plain(file, threads);
+  }
+  if (compressed) stats = inspect_compressed(CompressedModel::open(path), threads);
+  stats.path = path;
+  for (const TensorStats& s : stats.tensors) {
+    if (!s.compressed) continue;
+    stats.compressed_weights += s.weights;
+    stats.compressed_covered += s.covered;
+    stats.compressed_original_bytes += s.original_bytes;
+    stats.compressed_payload_bytes += s.stored_bytes;
+  }
+  return stats;
+}
+
+std::string stats_to_json(const ModelStats& stats) {
+  nlohmann::ordered_json j;
+  j["file"] = stats.path;
+  j["compressed_model"] = stats.is_compressed_model;
+  j["tensors"] = nlohmann::ordered_json::array();
+  for (const TensorStats& s : stats.tensors) {
+    nlohmann::ordered_json t;
+    t["name"] = s.name;
+    t["dtype"] = s.dtype;
+    t["shape"] = s.shape;
+    t["compressed"] = s.compressed;
+    if (!s.note.empty()) t["note"] = s.note;
+    if (s.has_window) {
+      t["window"] = {s.window_lo, s.window_hi};
+      t["start_exp"] = s.start_exp;
+      t["weights"] = s.weights;
+      t["covered"] = s.covered;
+      t["coverage"] = s.coverage;
+      t["bits_per_weight"] = s.bits_per_weight;
+    }
+    t["original_bytes"] = s.original_bytes;
+    t["stored_bytes"] = s.stored_bytes;
+    t["ratio"] = s.ratio;
+    j["tensors"].push_back(std::move(t));
+  }
+  j["totals"] = {{"tensors", stats.tensors.size()},
+                 {"compressed_weights", stats.compressed_weights},
+                 {"coverage", stats.coverage()},
+                 {"bits_per_weight", stats.bits_per_weight()},
+                 {"weights_ratio", stats.weights_ratio()},
+                 {"original_file_bytes", stats.original_file_bytes},
+                 {"compressed_file_bytes", stats.compressed_file_bytes},
+                 {"file_ratio", stats.file_ratio()}};
+  return j.dump(2) + "\n";
+}
+
+std::string stats_to_text(const ModelStats& stats) {
+  // The name column is as wide as the longest name, so every row lines up whatever the model.
+  int name_width = 6;
+  for (const TensorStats& s : stats.tensors) name_width = std::max(name_width, static_cast<int>(s.name.size()));
+  std::string out;
+  char line[1024];
+  std::snprintf(line, sizeof line, "%s (%s)\n", stats.path.c_str(),
+                stats.is_compressed_model ? "compressed model" : "plain model: what compression would give");
+  out += line;
+  std::snprintf(line, sizeof line, "%-*s  %-5s %-11s %-9s %8s %7s %7s  %s\n", name_width, "tensor", "dtype", "shape",
+                "window", "coverage", "bits/w", "ratio", "stored as");
+  out += line;
+  for (const TensorStats& s : stats.tensors) {
+    char window[32] = "-", coverage[32] = "-", bits[32] = "-";
+    if (s.has_window) {
+      std::snprintf(window, sizeof window, "%d..%d", s.window_lo, s.window_hi);
+      std::snprintf(coverage, sizeof coverage, "%.2f%%", 100.0 * s.coverage);
+      std::snprintf(bits, sizeof bits, "%.3f", s.bits_per_weight);
+    }
+    const std::string stored_as = s.compressed ? "tca-tbe" : "raw: " + s.note;
+    out += s.name + std::string(static_cast<size_t>(name_width) - s.name.size(), ' ');
+    std::snprintf(line, sizeof line, "  %-5s %-11s %-9s %8s %7s %7.3f  %s\n", s.dtype.c_str(), shape_text(s.shape).c_str(),
+                  window, coverage, bits, s.ratio, stored_as.c_str());
+    out += line;
+  }
+  std::snprintf(line, sizeof line,
+                "totals: %zu tensors; %llu weights as TCA-TBE, %.2f%% inside their window, %.3f bits/weight, "
+                "ratio %.3f; file %llu -> %llu bytes, ratio %.3f\n",
+                stats.tensors.size(), static_cast<unsigned long long>(stats.compressed_weights), 100.0 * stats.coverage(),
+                stats.bits_per_weight(), stats.weights_ratio(), static_cast<unsigned long long>(stats.original_file_bytes),
+                static_cast<unsigned long long>(stats.compressed_file_bytes), stats.file_ratio());
+  out += line;
+  return out;
+}
+
+}  // namespace zipserv::st
