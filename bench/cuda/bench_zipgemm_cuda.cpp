@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -56,9 +57,11 @@ template <typename Launch>
 double median_ms(Launch launch, int warmup, int reps, DeviceAllocation& flush) {
   for (int i = 0; i < warmup; ++i) launch();
   check(cudaDeviceSynchronize(), "warm-up");
-  cudaEvent_t start, stop;
+  cudaEvent_t start = nullptr, stop = nullptr;
   check(cudaEventCreate(&start), "event");
+  const std::unique_ptr<CUevent_st, decltype(&cudaEventDestroy)> start_owner(start, &cudaEventDestroy);
   check(cudaEventCreate(&stop), "event");
+  const std::unique_ptr<CUevent_st, decltype(&cudaEventDestroy)> stop_owner(stop, &cudaEventDestroy);
   std::vector<double> times;
   for (int r = 0; r < reps; ++r) {
     check(cudaMemsetAsync(flush.get(), r & 0xFF, flush.bytes()), "L2 flush");
@@ -71,8 +74,6 @@ double median_ms(Launch launch, int warmup, int reps, DeviceAllocation& flush) {
     times.push_back(ms);
   }
   check(cudaGetLastError(), "timed launches");
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
 }
@@ -134,6 +135,7 @@ int run(int argc, char** argv) {
 
   cublasHandle_t handle = nullptr;
   if (cublasCreate(&handle) != CUBLAS_STATUS_SUCCESS) throw std::runtime_error("cublasCreate failed");
+  const std::unique_ptr<cublasContext, decltype(&cublasDestroy)> handle_owner(handle, &cublasDestroy);  // every path
 
   std::string gemm_table =
       "| layer | M x K | N | bits/weight | split | ZipGEMM us | cuBLAS us | speedup | ZipGEMM GB/s | "
@@ -205,7 +207,6 @@ int run(int argc, char** argv) {
       std::fprintf(stderr, "%s", line);
     }
   }
-  cublasDestroy(handle);
   std::printf("## ZipGEMM vs cuBLAS BF16 (GemmEx OP_T/OP_N, FP32 compute, default algo)\n\n%s\n", gemm_table.c_str());
   std::printf("## Decompression kernel\n\n%s\n", decomp_table.c_str());
   std::printf("All checks %s.\n", all_ok ? "passed" : "FAILED");

@@ -49,22 +49,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
       decode_strip_into_tile(smem, l, w.start_exp, strip, lane, tile);
       // Step 4.
       __syncthreads();
-      const int64_t row0 = gm * kTileM, col0 = gk * kTileK;
-      const int64_t rows = w.rows - row0 < kTileM ? w.rows - row0 : kTileM;
-      const int64_t cols = w.cols - col0 < kTileK ? w.cols - col0 : kTileK;
-      if (out_rows_16b_aligned) {  // cols is a multiple of 8 here (K % 8 == 0)
-        for (int c = tid; c < kTileM * 8; c += kThreadsPerBlock) {
-          const int r = c / 8, chunk = c % 8;
-          if (r < rows && 8 * chunk < cols)
-            *reinterpret_cast<uint4*>(out + (row0 + r) * w.cols + col0 + 8 * chunk) =
-                *reinterpret_cast<const uint4*>(tile + r * kDecompressTileStride + 8 * chunk);
-        }
-      } else {
-        for (int e = tid; e < kTileM * kTileK; e += kThreadsPerBlock) {
-          const int r = e / kTileK, c = e % kTileK;
-          if (r < rows && c < cols) out[(row0 + r) * w.cols + col0 + c] = tile[r * kDecompressTileStride + c];
-        }
-      }
+      store_decoded_tile(tile, out, w.rows, w.cols, gm * kTileM, gk * kTileK, out_rows_16b_aligned, tid);
       // Step 5.
       __syncthreads();
     }

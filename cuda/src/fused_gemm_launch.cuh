@@ -6,15 +6,25 @@
 
 #include <cuda_runtime.h>
 
+#include <stdexcept>
+#include <string>
+
 #include "cuda_check.h"
 #include "kernel_launch.h"
 #include "zipgemm_kernel.cuh"
 
 namespace zipserv::cuda::detail {
 
+/// Launches one instantiation: the K-tail variant exactly when K % 64 != 0 (zipgemm_kernel).
 template <int kTileN, WeightFormat kFormat, bool kTrace>
 void launch_fused_tile(const FusedGemmParams& p, cudaStream_t stream) {
-  const auto kernel = zipgemm_kernel<kTileN, kFormat, kTrace>;
+  const auto kernel = p.k % kTileK != 0 ? zipgemm_kernel<kTileN, kFormat, kTrace, true>
+                                        : zipgemm_kernel<kTileN, kFormat, kTrace, false>;
+  // The layout must have been computed for this instantiation's TILE_N: the X tile comes first
+  // and is TILE_N x 64 bf16 (a layout for a smaller TILE_N would let the X staging overrun it).
+  if (p.smem.x_offset != 0 || p.smem.bitmap_offset != kTileN * kTileK * 2)
+    throw std::logic_error("zipserv::cuda: shared-memory layout computed for another TILE_N than " +
+                           std::to_string(kTileN));
   const int bytes = p.smem.total_bytes;  // computed for this call's matrix (never cached: spec G.2)
   allow_dynamic_shared_memory(reinterpret_cast<const void*>(kernel), bytes);
   const GridShape g = gemm_grid(p.m, p.n, p.split_k);

@@ -5,6 +5,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,18 @@ using detail::reject;
 
 namespace {
 
+// A usable device of compute capability 8.0 or newer (BF16 mma.sync and cp.async need sm_80):
+// an older GPU gets this message instead of CUDA's "no kernel image is available".
 void require_device() {
   if (!device_available()) throw std::runtime_error("zipserv::cuda: no CUDA device is available");
+  int device = 0, major = 0, minor = 0;
+  check_cuda(cudaGetDevice(&device), "cudaGetDevice");
+  check_cuda(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device), "reading the compute capability");
+  check_cuda(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device), "reading the compute capability");
+  if (major < 8)
+    throw std::runtime_error("zipserv::cuda: the kernels need compute capability 8.0 or newer (BF16 mma.sync, "
+                             "cp.async); device " + std::to_string(device) + " has " + std::to_string(major) + "." +
+                             std::to_string(minor));
 }
 
 template <typename T>
@@ -128,15 +139,10 @@ std::vector<uint16_t> cublas_gemm(const uint16_t* w, int64_t m, int64_t k, const
   DeviceAllocation y_dev(static_cast<size_t>(m * n) * sizeof(uint16_t));
   cublasHandle_t handle = nullptr;
   if (cublasCreate(&handle) != CUBLAS_STATUS_SUCCESS) throw std::runtime_error("zipserv::cuda: cublasCreate failed");
-  try {
-    launch_cublas_gemm(handle, static_cast<const uint16_t*>(w_dev.get()), m, k,
-                       static_cast<const uint16_t*>(x_dev.get()), n, static_cast<uint16_t*>(y_dev.get()));
-    check_cuda(cudaDeviceSynchronize(), "running cuBLAS");
-  } catch (...) {
-    cublasDestroy(handle);
-    throw;
-  }
-  cublasDestroy(handle);
+  const std::unique_ptr<cublasContext, decltype(&cublasDestroy)> owner(handle, &cublasDestroy);  // every path
+  launch_cublas_gemm(handle, static_cast<const uint16_t*>(w_dev.get()), m, k,
+                     static_cast<const uint16_t*>(x_dev.get()), n, static_cast<uint16_t*>(y_dev.get()));
+  check_cuda(cudaDeviceSynchronize(), "running cuBLAS");
   return download_array<uint16_t>(y_dev, static_cast<size_t>(m * n));
 }
 

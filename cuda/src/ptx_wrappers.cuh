@@ -16,10 +16,14 @@ namespace zipserv::cuda::ptx {
 /// src_bytes = 0 writes 16 zero bytes and reads nothing.
 /// REFERENCE: equals memcpy(dst, src, src_bytes); memset(dst + src_bytes, 0, 16 - src_bytes),
 /// completed only after cp_async_wait_group().
+/// Both addresses must be 16-B aligned (`.cg` exists only for 16-B copies). The operands are the
+/// state-space addresses the instruction names: `.shared` (32-bit, __cvta_generic_to_shared) and
+/// `.global` (__cvta_generic_to_global; the same bits as the generic address on every current GPU,
+/// converted anyway so that the asm states exactly what PTX asks for).
 __device__ __forceinline__ void cp_async_16(void* dst_smem, const void* src_global, int src_bytes = 16) {
   const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(dst_smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src_global), "r"(src_bytes)
-               : "memory");
+  const uint64_t src = static_cast<uint64_t>(__cvta_generic_to_global(src_global));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(src_bytes) : "memory");
 }
 
 /// The copy16 the staging functions (block_tile_staging.h) use on the GPU.

@@ -20,7 +20,7 @@ __global__ void reduce_split_k_partials(const float* partials, int split_k, int6
   for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < count; e += stride) {
     float sum = partials[e];
     for (int s = 1; s < split_k; ++s) sum += partials[s * count + e];  // fixed order: bit-identical reruns
-    y[e] = __bfloat16_as_ushort(__float2bfloat16_rn(sum));           // REFERENCE: float_to_bf16_rne(sum)
+    y[e] = __bfloat16_as_ushort(__float2bfloat16_rn(sum));  // REFERENCE: float_to_bf16_rne(sum) (non-NaN)
   }
 }
 

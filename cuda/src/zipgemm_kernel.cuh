@@ -44,8 +44,11 @@ struct FusedGemmParams {
 };
 
 /// The fused kernel. Grid (N tiles, min(Mp/64, 65535), split_k), block 128 threads, dynamic
-/// shared memory p.smem.total_bytes.
-template <int kTileN, WeightFormat kFormat, bool kTrace>
+/// shared memory p.smem.total_bytes. kKTail: K is not a multiple of 64, so the last K step holds
+/// padding columns whose A values are set to +0 (see Step 6); a separate instantiation so that
+/// the common case (every LLM shape: K % 64 == 0) carries no trace of it: with the mask in the
+/// loop nvcc 13.0 allocates the TILE_N = 8 build 178 registers instead of 128 on sm_80.
+template <int kTileN, WeightFormat kFormat, bool kTrace, bool kKTail>
 __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGemmParams p) {
   // Steps:
   //  1. Identify this thread's work: warp s = strip s, lane; N tile n0; the split's K range.
@@ -55,7 +58,8 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
   //       stage (double buffer: those bytes travel while this step computes),
   //  5.   wait for step kb's group and barrier (all threads' chunks visible),
   //  6.   decode slice 0, then per slice q: decode slice q + 1 into the other A register set
-  //       (register double buffer) and run slice q's TILE_N/8 MMAs, so decode and MMA overlap,
+  //       (register double buffer) and run slice q's TILE_N/8 MMAs, so decode and MMA overlap;
+  //       in the last K step A columns beyond K are set to +0 (zero_a_beyond_k),
   //  7.   barrier: stage kb % 2 may be overwritten by the next issue.
   //  8.   Epilogue: accumulators -> Y (bf16, split_k == 1) or FP32 partials (split_k > 1), only
   //       rows < M and columns < N.
@@ -107,13 +111,34 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
       StripCursor cursor{0, 0};
       if constexpr (kFormat == WeightFormat::kCompressed) cursor = strip_cursor_from_stage(stage, l, strip);
       const int64_t block_tile = gm * p.block_cols + kb;
+      // Columns of this K step inside the logical K: 64 except in the last step of a K that is
+      // not a multiple of 64 (the same value for the whole block, so the branch below is uniform).
+      const int k_valid = kKTail ? static_cast<int>(p.k - kb * kTileK < kTileK ? p.k - kb * kTileK : kTileK) : kTileK;
       auto decode_slice = [&](int slice, uint32_t(&a)[kARegsPerLane]) {
         load_a_slice<kFormat>(stage, l, p.w.start_exp, strip, slice, lane, cursor, a);
-        if constexpr (kTrace) {
+        if constexpr (kTrace) {  // the trace records the decoded registers, padding included
           if (blockIdx.x == 0)
 #pragma unroll
             for (int reg = 0; reg < kARegsPerLane; ++reg)
               p.trace[trace_fragment_index(block_tile, strip, slice, lane, reg)] = a[reg];
+        }
+        // Padding columns (K <= k < Kp) -> +0 in A, in both weight formats (kKTail build only:
+        // with K % 64 == 0 there are none). Why ZipGEMM and its dense twin are bit-identical:
+        //  - Without the mask: compressed padding decodes to +2^(start_exp + 1 - 127) (code 1,
+        //    byte 0), the dense twin's padding is +0, and X is +0 there in both (zero-filled
+        //    beyond K). A product is -0 only when one factor is negative and the other zero; here
+        //    both are non-negative, so both kernels add +0 products, acc starts at +0, and
+        //    x + (+0) = x for every x (including x = -0: -0 + +0 = +0 in both). Two holes remain:
+        //    start_exp = 254 makes the padding +Inf and +Inf x 0 = NaN (every output NaN), and
+        //    PTX does not specify how a tensor core aligns a zero product of a large A value.
+        //  - With the mask both kernels feed the MMAs bit-identical A, B and C registers in the
+        //    same instruction order (slices 0..3, 8-column groups 0..TILE_N/8-1, K steps in
+        //    order, the same split ranges), so equal output bits follow from the MMA being a
+        //    deterministic function of its registers, whatever its internal summation order.
+        //  - Rows beyond M hold padding too; an MMA row's result depends only on that row of A,
+        //    and those rows are never written (Step 8), so they are left as decoded.
+        if constexpr (kKTail) {
+          if (k_valid < kTileK) zero_a_beyond_k(slice, lane, k_valid, a);
         }
       };
       auto mma_slice = [&](int slice, const uint32_t(&a)[kARegsPerLane]) {
@@ -148,7 +173,9 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
         const int64_t m = gm * kTileM + 16 * strip + mn.row, n = n0 + 8 * j + mn.col;
         if (m >= p.m || n >= p.n) continue;  // padding rows / columns are never written
         if (p.split_k == 1)
-          p.y[n * p.m + m] = __bfloat16_as_ushort(__float2bfloat16_rn(acc[j][v]));  // REFERENCE: float_to_bf16_rne
+          // REFERENCE: float_to_bf16_rne, equal for every non-NaN value; a NaN leaves cvt.rn.bf16.f32
+          // as some NaN whose payload may differ from the reference's (compare NaN-ness only).
+          p.y[n * p.m + m] = __bfloat16_as_ushort(__float2bfloat16_rn(acc[j][v]));
         else
           p.partials[(static_cast<int64_t>(split) * p.n + n) * p.m + m] = acc[j][v];
       }

@@ -104,6 +104,11 @@ TEST(TraceLaneFragmentsGpu, EqualsReferenceLaneFragments) {
   for (int start : {255, 0, 248})
     expect_trace_exact(encode_with_start_exp(w.data(), 256, 256, static_cast<uint8_t>(start)), 1,
                        "all patterns, start_exp " + std::to_string(start));
+  // The trace records the decoded registers before the K-tail mask: padding (+Inf at 254) included.
+  const auto g = test::gaussian_values(63 * 65, 0.02, 31);
+  for (int start : {254, 255})
+    expect_trace_exact(encode_with_start_exp(g.data(), 63, 65, static_cast<uint8_t>(start)), 1,
+                       "63x65, start_exp " + std::to_string(start));
 }
 
 TEST(TraceLaneFragmentsGpu, GuardBands) {

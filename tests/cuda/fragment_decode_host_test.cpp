@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cuda_test_inputs.h"
+#include "zipserv/cuda/fragment_loads.h"
 #include "zipserv/decode.h"
 #include "zipserv/encode.h"
 #include "zipserv/tile_layout.h"
@@ -93,6 +94,25 @@ TEST(FragmentDecodeHost, WorkedExampleOfTheSpec) {
   const StripCursor next = advance_past_fragtile(StripCursor{10, 20}, b1, b2, b3);
   EXPECT_EQ(next.hf, 11);
   EXPECT_EQ(next.full, 20 + 63);
+}
+
+// The K-tail mask of the fused kernel: for every number of valid columns, lane, register and
+// half, a value survives exactly when its column 16 slice + a_frag_coord(...).col is inside K.
+TEST(FragmentDecodeHost, ZeroABeyondKKeepsExactlyTheColumnsInsideK) {
+  for (int k_valid = 1; k_valid <= 64; ++k_valid)
+    for (int slice = 0; slice < 4; ++slice)
+      for (int lane = 0; lane < 32; ++lane) {
+        uint32_t a[kARegsPerLane] = {0xBFC03F80u, 0x7F80FF80u, 0x7FC10001u, 0x80008000u};
+        const uint32_t before[kARegsPerLane] = {a[0], a[1], a[2], a[3]};
+        zero_a_beyond_k(slice, lane, k_valid, a);
+        for (int reg = 0; reg < kARegsPerLane; ++reg)
+          for (int half = 0; half < 2; ++half) {
+            const int col = 16 * slice + a_frag_coord(lane, reg, half).col;
+            const uint32_t got = (a[reg] >> (16 * half)) & 0xFFFFu, was = (before[reg] >> (16 * half)) & 0xFFFFu;
+            EXPECT_EQ(got, col < k_valid ? was : 0u) << "k_valid " << k_valid << " slice " << slice << " lane "
+                                                       << lane << " reg " << reg << " half " << half;
+          }
+      }
 }
 
 }  // namespace

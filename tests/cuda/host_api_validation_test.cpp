@@ -89,6 +89,17 @@ TEST(HostApiValidation, DeviceLaunchesCheckViewsAndWorkspace) {
   v.bitmap2 = reinterpret_cast<const uint64_t*>(reinterpret_cast<const char*>(words) + 8);
   expect_invalid_argument([&] { launch_zipgemm(v, &x, 1, &y, nullptr, 0, 1, nullptr); }, "16-B aligned");
   expect_invalid_argument([&] { launch_zipgemm_trace(v, &x, 1, &y, nullptr, 0, 1, nullptr, nullptr); }, "trace");
+  v.bitmap2 = words;  // aligned again: the next checks must fail on their own
+  uint32_t trace = 0;
+  expect_invalid_argument([&] { launch_zipgemm_trace(v, &x, 9, &y, nullptr, 0, 1, &trace, nullptr); }, "n <= 8");
+  v.max_full = 12;  // not a multiple of 8 elements (16 B)
+  expect_invalid_argument([&] { launch_decompress(v, &y, nullptr); }, "segment maxima");
+}
+
+TEST(HostApiValidation, TraceRejectsBadSplitBeforeTheDevice) {
+  const CompressedMatrix w = small_matrix();  // K/64 = 4
+  expect_invalid_argument([&] { trace_lane_fragments(w, 5); }, "split_k = 5");
+  expect_invalid_argument([&] { trace_lane_fragments(w, 0); }, "split_k = 0");
 }
 
 }  // namespace

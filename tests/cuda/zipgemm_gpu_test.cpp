@@ -159,6 +159,29 @@ TEST(ZipGemmGpu, RepeatedRunsAreBitIdentical) {
   }
 }
 
+// Windows whose padding element (code 1, byte 0) is +Inf (start_exp 254), 2^127 (253) or +0 (255)
+// with K not a multiple of 64: the padding columns meet X = 0, and the kernel must zero them in A
+// (zero_a_beyond_k) so that no NaN appears and ZipGEMM still equals its dense twin.
+TEST(ZipGemmGpu, PaddingColumnsNeverReachTheAccumulators) {
+  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+  const int64_t m = 70, k = 130;
+  const auto w = test::small_integer_values(m * k, 8, 17);
+  const auto x = test::small_integer_values(130 * k, 8, 18);
+  for (int start : {254, 253, 255}) {
+    const CompressedMatrix c = encode_with_start_exp(w.data(), m, k, static_cast<uint8_t>(start));
+    for (int64_t n : {1, 9, 130}) {
+      std::vector<uint16_t> ref(static_cast<size_t>(m * n));
+      gemm_dense(w.data(), m, k, x.data(), n, ref.data());
+      for (int split : {1, 2}) {
+        EXPECT_EQ(zipgemm(c, x.data(), n, ZipGemmOptions{split}), ref)
+            << "start_exp " << start << " " << shape_name(m, k, n, split);
+        EXPECT_EQ(gemm_uncompressed(w.data(), m, k, x.data(), n, ZipGemmOptions{split}), ref)
+            << "dense twin " << shape_name(m, k, n, split);
+      }
+    }
+  }
+}
+
 // More than 65,535 block rows: grid.y is capped and blocks loop over the rest (spec F, G).
 TEST(ZipGemmGpu, LargeGridBeyond65535BlockRows) {
   if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";

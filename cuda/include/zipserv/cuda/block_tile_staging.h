@@ -1,7 +1,8 @@
 /*! \file block_tile_staging.h
  *  \brief Copying one K step's operands from global memory into one shared-memory stage in 16-B
  *         chunks: a compressed block tile (3 bitmaps, median offsets, both stream segments), a
- *         dense W tile, and the X (activation) tile with zero fill beyond N and K.
+ *         dense W tile, and the X (activation) tile with zero fill beyond N and K; and the way
+ *         back for the decompression kernel (decoded tile -> row-major output, cut at M and K).
  *
  *  Every function is called by all 128 threads of a block with the same arguments; thread `tid`
  *  moves chunks tid, tid + 128, ... through `copy16(dst, src, src_bytes)`. In the kernels copy16
@@ -12,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "zipserv/cuda/device_matrix.h"
 #include "zipserv/cuda/launch_plan.h"
@@ -88,6 +90,37 @@ ZIPSERV_HD inline void stage_activation_tile(const uint16_t* x, int64_t n_total,
       const int row = e / kTileK, col = e % kTileK;
       const int64_t n = n0 + row, k = k0 + col;
       tile[swizzled_offset(row, col)] = (n < n_total && k < k_total) ? x[n * k_total + k] : uint16_t{0};
+    }
+  }
+}
+
+/// The decompression kernel's Step 4: copies the decoded (64, kDecompressTileStride) bf16 tile of
+/// block tile (row0 / 64, col0 / 64) to `out` (m_total x k_total, row-major), only rows < m_total
+/// and columns < k_total. With `out_rows_16b_aligned` (k_total % 8 == 0 and out 16-B aligned)
+/// every 8-element chunk is wholly inside or outside K, so one 16-B store per chunk; otherwise
+/// element by element. Called by all 128 threads; thread `tid` takes chunks / elements tid,
+/// tid + 128, ... REFERENCE: out[(row0 + r) * K + col0 + c] = tile[r][c] for r, c inside.
+ZIPSERV_HD inline void store_decoded_tile(const uint16_t* tile, uint16_t* out, int64_t m_total, int64_t k_total,
+                                          int64_t row0, int64_t col0, bool out_rows_16b_aligned, int tid) {
+  const int64_t rows = m_total - row0 < kTileM ? m_total - row0 : kTileM;
+  const int64_t cols = k_total - col0 < kTileK ? k_total - col0 : kTileK;
+  if (out_rows_16b_aligned) {  // cols is a multiple of 8 here
+    for (int c = tid; c < kTileM * 8; c += kThreadsPerBlock) {
+      const int r = c / 8, chunk = c % 8;
+      if (r < rows && 8 * chunk < cols) {
+        uint16_t* dst = out + (row0 + r) * k_total + col0 + 8 * chunk;  // 16-B aligned
+        const uint16_t* src = tile + r * kDecompressTileStride + 8 * chunk;  // 16-B aligned (144-B rows)
+#if defined(__CUDA_ARCH__)
+        *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(src);
+#else
+        std::memcpy(dst, src, 16);
+#endif
+      }
+    }
+  } else {
+    for (int e = tid; e < kTileM * kTileK; e += kThreadsPerBlock) {
+      const int r = e / kTileK, c = e % kTileK;
+      if (r < rows && c < cols) out[(row0 + r) * k_total + col0 + c] = tile[r * kDecompressTileStride + c];
     }
   }
 }

@@ -27,13 +27,17 @@ class DeviceAllocation {
  public:
   DeviceAllocation() = default;
   explicit DeviceAllocation(size_t bytes);  ///< throws std::runtime_error if cudaMalloc fails
+  /// Takes over `other`'s memory; `other` is left empty (null, 0 bytes).
   DeviceAllocation(DeviceAllocation&& other) noexcept;
+  /// Frees this object's memory, then takes over `other`'s; `other` is left empty.
   DeviceAllocation& operator=(DeviceAllocation&& other) noexcept;
   DeviceAllocation(const DeviceAllocation&) = delete;
   DeviceAllocation& operator=(const DeviceAllocation&) = delete;
   ~DeviceAllocation();
 
+  /// The device pointer (nullptr when empty or 0 bytes were requested).
   void* get() const { return ptr_; }
+  /// The size requested at construction, in bytes.
   size_t bytes() const { return bytes_; }
 
  private:
@@ -42,16 +46,19 @@ class DeviceAllocation {
 };
 
 /// A compressed matrix's arrays in device memory (the kernels' view; does not own them).
-/// Each array's base must be 16-B aligned (cudaMalloc gives 256 B).
+/// Each array's base must be 16-B aligned (cudaMalloc gives 256 B). The launches check the
+/// pointers, alignment and the form of max_hf / max_full, but cannot read the device offsets:
+/// the arrays must hold a matrix that passed zipserv::validate() and max_hf / max_full must be
+/// at least its largest segments (shared memory is sized from them), as upload() guarantees.
 struct CompressedView {
   int64_t rows = 0;         ///< logical M
   int64_t cols = 0;         ///< logical K
-  uint8_t start_exp = 0;
+  uint8_t start_exp = 0;    ///< window byte: exponent = start_exp + code (mod 256)
   int32_t max_hf = 0;       ///< largest padded sign+mantissa segment of any block tile
   int32_t max_full = 0;     ///< largest padded fallback segment of any block tile
-  const uint64_t* bitmap1 = nullptr;        ///< (Mp/8 * Kp/8) words
-  const uint64_t* bitmap2 = nullptr;
-  const uint64_t* bitmap3 = nullptr;
+  const uint64_t* bitmap1 = nullptr;        ///< (Mp/8 * Kp/8) words, code bit 0
+  const uint64_t* bitmap2 = nullptr;        ///< (Mp/8 * Kp/8) words, code bit 1
+  const uint64_t* bitmap3 = nullptr;        ///< (Mp/8 * Kp/8) words, code bit 2
   const uint8_t* sign_mantissa = nullptr;   ///< (global_offsets[2T]) bytes
   const uint16_t* full = nullptr;           ///< (global_offsets[2T+1]) bf16
   const int32_t* median_offsets = nullptr;  ///< (4T, 2)
@@ -63,6 +70,7 @@ class DeviceCompressedMatrix {
  public:
   /// Runs zipserv::validate(m) (throws FormatError) and copies every array to the device.
   static DeviceCompressedMatrix upload(const CompressedMatrix& m);
+  /// The kernels' view of the uploaded arrays (valid while this object lives).
   const CompressedView& view() const { return view_; }
   /// Bytes of the arrays the kernels read (bitmaps, streams, both offset arrays).
   int64_t payload_bytes() const { return payload_bytes_; }
@@ -81,10 +89,13 @@ struct DenseView {
   const uint16_t* values = nullptr;  ///< (Mp, Kp) row-major bf16, zero beyond (M, K)
 };
 
+/// An uncompressed BF16 weight matrix uploaded to the device (owns its memory), the input of the
+/// dense twin of the fused kernel.
 class DeviceDenseMatrix {
  public:
   /// Copies a row-major m x k BF16 matrix into a zero-padded (Mp, Kp) device array.
   static DeviceDenseMatrix upload(const uint16_t* w, int64_t m, int64_t k);
+  /// The kernels' view of the uploaded array (valid while this object lives).
   const DenseView& view() const { return view_; }
 
  private:
@@ -101,7 +112,7 @@ void launch_zipgemm(const CompressedView& w, const uint16_t* x, int64_t n, uint1
 
 /// The same kernel structure reading a dense W tile instead of decoding one: ZipGEMM's
 /// bit-exact twin (equal output for equal split_k, because the MMAs see the same operands in
-/// the same order).
+/// the same order; A columns beyond K are set to +0 in both, see zero_a_beyond_k()).
 void launch_gemm_uncompressed(const DenseView& w, const uint16_t* x, int64_t n, uint16_t* y, float* workspace,
                               size_t workspace_bytes, int split_k, CUstream_st* stream);
 

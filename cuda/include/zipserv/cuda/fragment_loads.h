@@ -70,6 +70,28 @@ ZIPSERV_HD inline void load_a_slice(const unsigned char* stage, const SharedLayo
   }
 }
 
+/// Sets to +0 every A value of slice `slice` whose column in the K step is `k_valid` or more
+/// (`k_valid` = K - 64 kb, the columns of this K step inside the logical K; only the last K step
+/// of a K that is not a multiple of 64 has k_valid < 64).
+///
+/// Why (spec B.6 / encode.h padding): a padding column of a compressed W decodes to code 1 with
+/// byte 0, i.e. +2^(start_exp + 1 - 127). That is finite only while start_exp != 254; with
+/// start_exp = 254 it is +Inf, and +Inf x 0 (X is zero-filled beyond K) = NaN would poison every
+/// output. And even when finite, the padding value differs from the dense twin's zero padding,
+/// so the two kernels' A operands would differ at those positions. After this call both kernels
+/// hand the tensor cores bit-identical A, B and C registers (see the kernel's Step 6 note).
+/// REFERENCE: A[row][16 slice + c] = (16 slice + c < k_valid) ? A[row][16 slice + c] : +0.
+ZIPSERV_HD inline void zero_a_beyond_k(int slice, int lane, int k_valid, uint32_t (&a)[kARegsPerLane]) {
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+  for (int reg = 0; reg < kARegsPerLane; ++reg) {
+    const int col = 16 * slice + a_frag_coord(lane, reg, 0).col;  // low half; high half is col + 1
+    const uint32_t keep = (col < k_valid ? 0x0000FFFFu : 0u) | (col + 1 < k_valid ? 0xFFFF0000u : 0u);
+    a[reg] &= keep;
+  }
+}
+
 /// Fills the B registers of slice `slice`, 8-column group `n8` from the swizzled X tile.
 /// REFERENCE: b[reg] = X[8 n8 + n][16 slice + k] | X[8 n8 + n][16 slice + k + 1] << 16 with
 /// (k, n) = b_frag_coord(lane, reg, 0).

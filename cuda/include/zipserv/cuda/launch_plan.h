@@ -28,11 +28,11 @@ namespace zipserv::cuda {
 /// \{
 
 inline constexpr int kWarpsPerBlock = 4;                 ///< warp s owns strip s (16 rows)
-inline constexpr int kThreadsPerBlock = 32 * kWarpsPerBlock;  // 128
+inline constexpr int kThreadsPerBlock = 32 * kWarpsPerBlock;  ///< 128 threads per block
 inline constexpr int kTileM = 64;                        ///< rows of W per block
 inline constexpr int kTileK = 64;                        ///< K per pipeline step (one block tile)
 inline constexpr int kPipelineStages = 2;                ///< double buffer: load k+1 while computing k
-inline constexpr int kMaxTileN = 128;
+inline constexpr int kMaxTileN = 128;                    ///< largest N tile (columns of X per block)
 inline constexpr int kMaxSplitK = 64;                    ///< upper bound of the automatic choice and of options
 inline constexpr int64_t kMaxGridY = 65535;              ///< CUDA's limit on gridDim.y and gridDim.z
 inline constexpr size_t kDefaultDynamicSmemLimit = 48 * 1024;  ///< above this a kernel must opt in
@@ -48,8 +48,8 @@ ZIPSERV_HD constexpr int choose_tile_n(int64_t n) {
 /// The contiguous range [begin, end) of block-tile columns (K steps) that split `split` of
 /// `splits` covers, inside its own row of block tiles.
 struct SplitRange {
-  int64_t begin;
-  int64_t end;
+  int64_t begin;  ///< first block-tile column of the split
+  int64_t end;    ///< one past its last block-tile column
 };
 
 /// Balanced partition of `block_cols` K steps into `splits` ranges: split b gets
@@ -73,6 +73,7 @@ struct SharedLayout {
   int total_bytes;      ///< kPipelineStages * stage_bytes: the kernel's dynamic shared memory
 };
 
+/// Rounds v (>= 0) up to a multiple of `multiple` (> 0).
 ZIPSERV_HD constexpr int round_up_int(int v, int multiple) { return (v + multiple - 1) / multiple * multiple; }
 
 /// Shared-memory layout of the fused kernel for a compressed W. `max_hf` / `max_full` are the
@@ -132,10 +133,12 @@ ZIPSERV_HD constexpr int swizzled_offset(int row, int col) {
 /// Grid of the fused kernel: x = N tiles, y = block rows (capped at kMaxGridY; a block then
 /// loops over rows gm = blockIdx.y, blockIdx.y + gridDim.y, ...), z = K splits.
 struct GridShape {
-  int64_t x;
-  int64_t y;
-  int64_t z;
+  int64_t x;  ///< gridDim.x
+  int64_t y;  ///< gridDim.y
+  int64_t z;  ///< gridDim.z
 };
+/// The fused kernel's grid for an M x K weight times N tokens with `split_k` splits:
+/// (ceil(N / TILE_N), min(Mp / 64, kMaxGridY), split_k).
 GridShape gemm_grid(int64_t m, int64_t n, int split_k);
 
 /// Grid of the decompression kernel: x = block-tile columns, y = block rows, each capped at
