@@ -1,4 +1,6 @@
-// The reference decoder: the encoder's traversal run backwards, with one cursor per stream.
+// The defining decoder: the encoder's traversal run backwards, with one cursor per stream;
+// also random access to one element and the lane fragments. The block-tile decoder behind
+// decode() is in decode_block_tiles.cpp.
 #include "zipserv/decode.h"
 
 #include <bit>
@@ -32,16 +34,12 @@ void for_each_decoded(const CompressedMatrix& m, Visit visit) {
 
 }  // namespace
 
-void decode_into(const CompressedMatrix& m, uint16_t* out) {
+std::vector<uint16_t> decode_by_traversal(const CompressedMatrix& m) {
   validate(m);
+  std::vector<uint16_t> out(static_cast<size_t>(m.rows * m.cols));  // (rows, cols) bf16
   for_each_decoded(m, [&](int64_t row, int64_t col, uint16_t v) {
     if (row < m.rows && col < m.cols) out[row * m.cols + col] = v;
   });
-}
-
-std::vector<uint16_t> decode(const CompressedMatrix& m) {
-  std::vector<uint16_t> out(static_cast<size_t>(m.rows * m.cols));
-  decode_into(m, out.data());
   return out;
 }
 

@@ -9,8 +9,16 @@
 namespace zipserv {
 
 ExponentHistogram exponent_histogram(const uint16_t* bf16, size_t count) {
+  // Four partial histograms: real weights put most elements into a handful of bins, and
+  // consecutive increments of one counter would wait on each other. REFERENCE: equals
+  // `for each i: ++h[bf16_exponent(bf16[i])]`.
+  uint64_t partial[4][256] = {};
+  size_t i = 0;
+  for (; i + 4 <= count; i += 4)
+    for (int lane = 0; lane < 4; ++lane) ++partial[lane][bf16_exponent(bf16[i + lane])];
+  for (; i < count; ++i) ++partial[0][bf16_exponent(bf16[i])];
   ExponentHistogram h{};
-  for (size_t i = 0; i < count; ++i) ++h[bf16_exponent(bf16[i])];
+  for (int e = 0; e < 256; ++e) h[e] = partial[0][e] + partial[1][e] + partial[2][e] + partial[3][e];
   return h;
 }
 

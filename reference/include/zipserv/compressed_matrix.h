@@ -54,7 +54,8 @@ struct CompressedMatrix {
   int64_t block_rows() const { return padded_rows() / kBlockTileDim; }  ///< Mp / 64
   int64_t block_cols() const { return padded_cols() / kBlockTileDim; }  ///< KB = Kp / 64
   int64_t block_tiles() const { return block_rows() * block_cols(); }   ///< T
-  int64_t fragtiles() const { return padded_rows() / 8 * (padded_cols() / 8); }
+  /// Number of FragTiles: (Mp/8)(Kp/8), the length of each bitmap array.
+  int64_t fragtiles() const { return padded_rows() / 8 * (padded_cols() / 8); }  ///< bitmap words per plane
 
   /// Largest padded high-frequency segment of any block tile (sizes a kernel's shared memory).
   int32_t max_hf_per_block_tile() const;

@@ -4,6 +4,7 @@
  *
  *  Every entry point validates the CompressedMatrix first (validate()), so damaged input is
  *  reported as a FormatError, never decoded into garbage or read out of bounds.
+ *  (decode_element() is the exception: it assumes validate() already passed.)
  */
 #pragma once
 
@@ -17,11 +18,29 @@ namespace zipserv {
 /// \defgroup stage_decode Decode
 /// \{
 
+/// How the block-tile decoder runs. The output never depends on it.
+struct DecodeOptions {
+  /// Worker threads; each takes a contiguous band of block-tile rows. 0 or less: one per
+  /// hardware thread.
+  int threads = 1;
+};
+
 /// Decodes to the logical row-major rows x cols BF16 matrix.
 std::vector<uint16_t> decode(const CompressedMatrix& m);
 
+/// decode() on `options.threads` threads.
+std::vector<uint16_t> decode(const CompressedMatrix& m, const DecodeOptions& options);
+
 /// Decodes into `out`, which holds rows * cols patterns, row-major.
 void decode_into(const CompressedMatrix& m, uint16_t* out);
+
+/// decode_into() on `options.threads` threads.
+void decode_into(const CompressedMatrix& m, uint16_t* out, const DecodeOptions& options);
+
+/// The defining decoder: the encoder's traversal run backwards with one cursor per stream,
+/// element by element (decode.cpp). decode() and decode_into() give the same values block
+/// tile by block tile (decode_block_tiles.cpp).
+std::vector<uint16_t> decode_by_traversal(const CompressedMatrix& m);
 
 /// Decodes the padded Mp x Kp matrix, padding included (row-major); used to build fragments.
 std::vector<uint16_t> decode_padded(const CompressedMatrix& m);

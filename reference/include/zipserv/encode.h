@@ -8,12 +8,20 @@
  *  decoder cuts it away. A GEMM must therefore treat the padded K columns as multiplying zero
  *  activations, which the kernels do by zero-filling X beyond K. Cost: a 172 x 64 matrix pads to
  *  192 x 64 (+11.6 % elements); for shapes already multiple of 64 padding costs nothing.
+ *
+ *  Two encoders, one output. encode_by_traversal() is the definition: the spec's loop nest,
+ *  element by element. encode() and encode_with_start_exp() produce the same bytes block tile
+ *  by block tile (see encode_block_tiles.cpp): (1) count each block tile's high-frequency
+ *  elements, (2) prefix-sum the padded counts into the global offsets, which fixes where every
+ *  block tile's segments go, (3) fill the block tiles independently, so bands of block-tile rows
+ *  can run on separate threads.
  */
 #pragma once
 
 #include <cstdint>
 
 #include "zipserv/compressed_matrix.h"
+#include "zipserv/element_code.h"
 #include "zipserv/exponent_window.h"
 
 namespace zipserv {
@@ -26,14 +34,46 @@ inline constexpr uint32_t kPaddingCode = 1;
 /// The sign+mantissa byte every padding element carries.
 inline constexpr uint8_t kPaddingByte = 0x00;
 
+/// How the block-tile encoder runs. The output never depends on it: any thread count gives the
+/// same bytes as encode_by_traversal().
+struct EncodeOptions {
+  /// Worker threads; each takes a contiguous band of block-tile rows. 0 or less: one per
+  /// hardware thread (std::thread::hardware_concurrency()).
+  int threads = 1;
+};
+
 /// Encodes a row-major `rows` x `cols` BF16 matrix with the window that covers the most weights.
 /// Throws std::invalid_argument for an empty or too large shape.
 CompressedMatrix encode(const uint16_t* bf16, int64_t rows, int64_t cols);
+
+/// encode(), with the histogram, the counting and the filling spread over `options.threads`.
+CompressedMatrix encode(const uint16_t* bf16, int64_t rows, int64_t cols, const EncodeOptions& options);
 
 /// Encodes with a caller-chosen window (start_exp = lo - 1 modulo 256); used to test every
 /// window position, including those touching exponent 0 and 255.
 CompressedMatrix encode_with_start_exp(const uint16_t* bf16, int64_t rows, int64_t cols,
                                        uint8_t start_exp);
+
+/// encode_with_start_exp() on `options.threads` threads.
+CompressedMatrix encode_with_start_exp(const uint16_t* bf16, int64_t rows, int64_t cols,
+                                       uint8_t start_exp, const EncodeOptions& options);
+
+/// The defining encoder: the literal traversal of spec section B.5, one element at a time,
+/// appending each to its stream. About a third of encode()'s speed and kept that way on purpose:
+/// it is the text to read, and the block-tile encoder behind encode() is tested to produce
+/// exactly its bytes (docs/results/reference.md has both speeds).
+CompressedMatrix encode_by_traversal(const uint16_t* bf16, int64_t rows, int64_t cols, uint8_t start_exp);
+
+/// The BF16 pattern whose encoding is the canonical padding element (code 1, byte 0) for a
+/// window: +2^(start_exp + 1 - 127). Filling padding positions with it lets an encoder treat a
+/// padded block tile like any other.
+constexpr uint16_t padding_pattern(uint8_t start_exp) {
+  return rebuild_bf16(kPaddingCode, kPaddingByte, start_exp);
+}
+
+/// Throws std::invalid_argument unless 0 < rows, cols and the padded shape holds fewer than
+/// 2^31 elements (every offset of the format is an int32).
+void check_encode_shape(int64_t rows, int64_t cols);
 
 /// \}
 

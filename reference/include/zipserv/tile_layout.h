@@ -38,10 +38,10 @@ inline constexpr int kBlockTileDim = 64;          ///< block tile is 64 x 64
 inline constexpr int kFragTilesPerSlice = 4;      ///< 2 x 2, column-major
 inline constexpr int kSlicesPerStrip = 4;         ///< left to right along K
 inline constexpr int kStripsPerBlockTile = 4;     ///< top to bottom along M, one per warp
-inline constexpr int kFragTilesPerStrip = kFragTilesPerSlice * kSlicesPerStrip;          // 16
-inline constexpr int kFragTilesPerBlockTile = kFragTilesPerStrip * kStripsPerBlockTile;  // 64
-inline constexpr int kElementsPerFragTile = 64;
-inline constexpr int kElementsPerBlockTile = kBlockTileDim * kBlockTileDim;  // 4096
+inline constexpr int kFragTilesPerStrip = kFragTilesPerSlice * kSlicesPerStrip;          ///< 16
+inline constexpr int kFragTilesPerBlockTile = kFragTilesPerStrip * kStripsPerBlockTile;  ///< 64
+inline constexpr int kElementsPerFragTile = 64;              ///< 8 x 8, bit k = 8r + c
+inline constexpr int kElementsPerBlockTile = kBlockTileDim * kBlockTileDim;  ///< 4096
 
 /// Rounds n up to a multiple of the block tile (64).
 ZIPSERV_HD constexpr int64_t pad_to_block_tile(int64_t n) {
@@ -69,11 +69,13 @@ ZIPSERV_HD constexpr ElementPlace place_element(int64_t row, int64_t col, int64_
   return ElementPlace{t, s, q, in_slice, bit, (t * 4 + s) * 16 + 4 * q + in_slice};
 }
 
-/// Row and column of element (0, 0) of FragTile `fragtile` (the inverse of place_element).
+/// Row and column of element (0, 0) of a FragTile in the padded matrix.
 struct TileOrigin {
-  int64_t row;
-  int64_t col;
+  int64_t row;  ///< M index of the FragTile's first row
+  int64_t col;  ///< K index of the FragTile's first column
 };
+/// The origin of FragTile `fragtile` (the inverse of place_element: element `bit` of it is
+/// (row + bit / 8, col + bit % 8)).
 ZIPSERV_HD constexpr TileOrigin fragtile_origin(int64_t fragtile, int64_t block_cols) {
   const int64_t t = fragtile / kFragTilesPerBlockTile;
   const int within = static_cast<int>(fragtile % kFragTilesPerBlockTile);
