@@ -102,7 +102,7 @@ void validate(const CompressedMatrix& m) {
       if (m.full[fb_begin + p] != 0) fail("non-zero stream padding in full" + at_tile(t));
   }
 
-  // 4. Elements outside the logical shape must be canonical padding (code 1, byte 0), so that a
+  // 4. Elements outside the logical shape must be canonical padding (padding_code(), byte 0), so a
   //    matrix has exactly one encoding for a given window.
   const int64_t KB = m.block_cols();
   for (int64_t t = 0; t < T; ++t) {
@@ -115,9 +115,9 @@ void validate(const CompressedMatrix& m) {
       for (int bit = 0; bit < kElementsPerFragTile; ++bit) {
         const uint32_t code = code_from_bitmaps(m.bitmap1[f], m.bitmap2[f], m.bitmap3[f], bit);
         const bool padding = o.row + bit / 8 >= m.rows || o.col + bit % 8 >= m.cols;
-        if (padding && (code != kPaddingCode || m.sign_mantissa[hf_cursor] != kPaddingByte))
+        if (padding && (code != padding_code(m.start_exp) || m.sign_mantissa[hf_cursor] != kPaddingByte))
           fail("padding element (" + std::to_string(o.row + bit / 8) + ", " + std::to_string(o.col + bit % 8) +
-               ") is not code 1 with byte 0" + at_tile(t));
+               ") is not the canonical padding (code " + std::to_string(padding_code(m.start_exp)) + ", byte 0)" + at_tile(t));
         if (code != 0) ++hf_cursor;
       }
     }

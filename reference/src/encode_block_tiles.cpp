@@ -2,7 +2,7 @@
 // bytes of encode_by_traversal() (encode_traversal.cpp, the definition), in three steps that
 // let every block tile be encoded on its own, and bands of block-tile rows on their own threads:
 //
-//   Step 1  count    hf(t) = high-frequency elements of block tile t (padding counts: code 1)
+//   Step 1  count    hf(t) = high-frequency elements of block tile t (padding counts: its code is never 0)
 //   Step 2  offsets  global_offsets = exclusive prefix sum of (ceil16(hf), ceil8(4096 - hf));
 //                    now every block tile knows where its two segments start
 //   Step 3  fill     per block tile: 64 x 3 bitmap words, 4 median pairs, both segments
@@ -15,8 +15,8 @@
 //       vectorises; the traversal (step 3b) only reads it;
 //   (c) a FragTile row's 8 codes are packed into the three bitmap words with one multiply per
 //       bit plane (gather_bit_plane) instead of 3 x 8 shifts;
-//   (d) padding positions hold padding_pattern(start_exp), which encodes to exactly code 1 with
-//       byte 0, so an edge block tile is encoded like any other.
+//   (d) padding positions hold padding_pattern(start_exp), which encodes to exactly padding_code()
+//       with byte 0, so an edge block tile is encoded like any other.
 #include <algorithm>
 #include <array>
 #include <bit>

@@ -52,7 +52,7 @@ CompressedMatrix encode_by_traversal(const uint16_t* bf16, int64_t rows, int64_t
                     m.full.push_back(v);
                   }
                 } else {
-                  code = kPaddingCode;
+                  code = padding_code(start_exp);
                   m.sign_mantissa.push_back(kPaddingByte);
                 }
                 if (code != 0) ++hf; else ++fb;

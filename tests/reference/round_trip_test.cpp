@@ -286,5 +286,29 @@ TEST(RoundTripFixture, every_stories260k_matrix) {
   }
 }
 
+// Padding must be finite for every window: a GEMM multiplies padded K columns by zero
+// activations, and Inf x 0 = NaN. Code 1 of start_exp 254 is exponent 255, so that window pads
+// with code 2 (exponent 0, +0.0) instead.
+TEST(Padding, is_finite_for_every_start_exp) {
+  for (int s = 0; s < 256; ++s) {
+    const uint8_t start_exp = static_cast<uint8_t>(s);
+    const uint16_t pad = padding_pattern(start_exp);
+    EXPECT_NE(bf16_exponent(pad), 255u) << "start_exp " << s;
+    EXPECT_EQ(element_code(pad, start_exp), padding_code(start_exp)) << "start_exp " << s;
+    EXPECT_EQ(sign_mantissa_byte(pad), kPaddingByte) << "start_exp " << s;
+  }
+  EXPECT_EQ(padding_pattern(254), 0x0000) << "the wrapping window pads with +0.0";
+  EXPECT_EQ(padding_pattern(120), bf16_from_fields(0, 121, 0)) << "otherwise: +2^(lo - 127)";
+}
+
+TEST(Padding, k_lt_64_with_start_exp_254_round_trips_and_validates) {
+  std::vector<uint16_t> w(7 * 9);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = bf16_from_fields(i & 1, i % 6, static_cast<uint32_t>(i));
+  const CompressedMatrix c = encode_with_start_exp(w.data(), 7, 9, 254);
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_EQ(decode(c), w);
+  EXPECT_TRUE(test::same_bytes(c, encode_by_traversal(w.data(), 7, 9, 254)));
+}
+
 }  // namespace
 }  // namespace zipserv

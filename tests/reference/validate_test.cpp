@@ -197,14 +197,14 @@ TEST(Validate, rejects_non_canonical_padding_elements) {
   // element is high-frequency, so the padding element (7, 0) is sign_mantissa[56].
   CompressedMatrix m = make(7, 9);
   m.bitmap2[0] |= uint64_t{1} << 56;  // code 1 -> 3: same class, same counts
-  expect_rejected(m, "padding element (7, 0) is not code 1 with byte 0");
+  expect_rejected(m, "padding element (7, 0) is not the canonical padding (code 1, byte 0)");
   m = make(7, 9);
   m.sign_mantissa[56] = 0x01;
-  expect_rejected(m, "padding element (7, 0) is not code 1 with byte 0");
+  expect_rejected(m, "padding element (7, 0) is not the canonical padding (code 1, byte 0)");
   // Padding in K: column 9 of row 0 lives in FragTile 2 (cols 8..15), bit 1.
   m = make(7, 9);
   m.bitmap3[2] |= uint64_t{1} << 1;
-  expect_rejected(m, "padding element (0, 9) is not code 1 with byte 0");
+  expect_rejected(m, "padding element (0, 9) is not the canonical padding (code 1, byte 0)");
 }
 
 }  // namespace

@@ -4,8 +4,11 @@
  *
  *  Padding. Rows and columns are padded up to multiples of 64 (the block tile). Every padding
  *  element is encoded as code 1 with sign+mantissa byte 0x00, the cheapest element the format
- *  has (3 bits + 1 byte); it decodes to 2^(start_exp + 1 - 127), a finite value, and every
- *  decoder cuts it away. A GEMM must therefore treat the padded K columns as multiplying zero
+ *  has (3 bits + 1 byte); it decodes to +2^(lo - 127), the smallest power of two of the window,
+ *  and every decoder cuts it away. One window is the exception: start_exp = 254 (lo = 255, a
+ *  window that wraps around to exponents 0..5), where code 1 would decode to +Inf and a GEMM
+ *  could meet Inf x 0 = NaN; there padding uses code 2 (exponent 0), i.e. +0.0. So padding is
+ *  always finite (padding_code()). A GEMM must therefore treat the padded K columns as multiplying zero
  *  activations, which the kernels do by zero-filling X beyond K. Cost: a 172 x 64 matrix pads to
  *  192 x 64 (+11.6 % elements); for shapes already multiple of 64 padding costs nothing.
  *
@@ -29,8 +32,9 @@ namespace zipserv {
 /// \defgroup stage_encode Encode
 /// \{
 
-/// The code every padding element carries.
-inline constexpr uint32_t kPaddingCode = 1;
+/// The code every padding element carries: 1 (the window's lowest exponent), except for
+/// start_exp = 254, whose code 1 is exponent 255 (+Inf); there 2 (exponent 0, +0.0).
+constexpr uint32_t padding_code(uint8_t start_exp) { return start_exp == 254 ? 2u : 1u; }
 /// The sign+mantissa byte every padding element carries.
 inline constexpr uint8_t kPaddingByte = 0x00;
 
@@ -64,11 +68,11 @@ CompressedMatrix encode_with_start_exp(const uint16_t* bf16, int64_t rows, int64
 /// exactly its bytes (docs/results/reference.md has both speeds).
 CompressedMatrix encode_by_traversal(const uint16_t* bf16, int64_t rows, int64_t cols, uint8_t start_exp);
 
-/// The BF16 pattern whose encoding is the canonical padding element (code 1, byte 0) for a
-/// window: +2^(start_exp + 1 - 127). Filling padding positions with it lets an encoder treat a
+/// The BF16 pattern whose encoding is the canonical padding element (padding_code(), byte 0)
+/// for a window: always finite. Filling padding positions with it lets an encoder treat a
 /// padded block tile like any other.
 constexpr uint16_t padding_pattern(uint8_t start_exp) {
-  return rebuild_bf16(kPaddingCode, kPaddingByte, start_exp);
+  return rebuild_bf16(padding_code(start_exp), kPaddingByte, start_exp);
 }
 
 /// Throws std::invalid_argument unless 0 < rows, cols and the padded shape holds fewer than
