@@ -52,7 +52,8 @@ ModelStats inspect_compressed(const CompressedModel& model, int threads) {
     s.stored_bytes = e.stored_bytes;
     s.ratio = ratio_of(s.original_bytes, s.stored_bytes);
     if (e.storage == Storage::raw) {
-      s.note = e.dtype == "BF16" && e.shape.size() == 2 ? "stored raw" : "not a 2-D BF16 tensor";
+      // compress_file() keeps a 2-D BF16 tensor raw for one reason only: it would not shrink.
+      s.note = e.dtype == "BF16" && e.shape.size() == 2 ? "TCA-TBE would not shrink it" : "not a 2-D BF16 tensor";
       return;
     }
     const CompressedMatrix m = model.read_matrix(e, false);  // validated
