@@ -25,19 +25,10 @@ const Shape kShapes[] = {{"m_eq_1_k_eq_1", 1, 1},     {"m_lt_64_k_lt_64", 7, 9},
                          {"m_172_k_64", 172, 64},     {"m_div_64_many", 320, 192}, {"m_eq_1_k_300", 1, 300},
                          {"m_300_k_eq_1", 300, 1},    {"m_prime_k_prime", 131, 197}};
 
-// Gaussian weights with a share of uniformly random patterns mixed in, so fallback elements,
-// NaNs and infinities appear in every block tile.
-Matrix mixed_matrix(int64_t rows, int64_t cols, uint64_t seed) {
-  Matrix m = test::gaussian_matrix(rows, cols, 0.02, seed);
-  const Matrix noise = test::random_bits_matrix(rows, cols, seed + 1);
-  for (size_t i = 0; i < m.values.size(); i += 7) m.values[i] = noise.values[i];
-  return m;
-}
-
 TEST(EncodeBlockTiles, equals_traversal_on_every_shape) {
   for (const Shape& s : kShapes) {
     SCOPED_TRACE(s.name);
-    const Matrix w = mixed_matrix(s.rows, s.cols, 11);
+    const Matrix w = test::mixed_matrix(s.rows, s.cols, 11);
     const CompressedMatrix defining = encode_by_traversal(w.values.data(), s.rows, s.cols, 119);
     EXPECT_TRUE(test::same_bytes(defining, encode_with_start_exp(w.values.data(), s.rows, s.cols, 119)));
   }
@@ -58,7 +49,7 @@ TEST(EncodeBlockTiles, equals_traversal_for_every_start_exp_on_all_patterns) {
 TEST(EncodeThreads, any_thread_count_gives_the_same_bytes) {
   for (const Shape& s : {Shape{"m_div_64_many", 640, 128}, Shape{"m_prime_k_prime", 331, 197}, Shape{"m_eq_1", 1, 700}}) {
     SCOPED_TRACE(s.name);
-    const Matrix w = mixed_matrix(s.rows, s.cols, 5);
+    const Matrix w = test::mixed_matrix(s.rows, s.cols, 5);
     const CompressedMatrix one = encode(w.values.data(), s.rows, s.cols, EncodeOptions{1});
     // More threads than block-tile rows (and 0 = all hardware threads) included.
     for (int threads : {2, 3, 7, 16, 0}) {
@@ -71,7 +62,7 @@ TEST(EncodeThreads, any_thread_count_gives_the_same_bytes) {
 TEST(DecodeBlockTiles, equals_traversal_and_input_for_any_thread_count) {
   for (const Shape& s : kShapes) {
     SCOPED_TRACE(s.name);
-    const Matrix w = mixed_matrix(s.rows, s.cols, 21);
+    const Matrix w = test::mixed_matrix(s.rows, s.cols, 21);
     const CompressedMatrix c = encode(w.values.data(), s.rows, s.cols);
     EXPECT_TRUE(test::same_patterns(w.values, decode_by_traversal(c), s.cols));
     for (int threads : {1, 2, 5, 0}) {
@@ -84,7 +75,7 @@ TEST(DecodeBlockTiles, equals_traversal_and_input_for_any_thread_count) {
 TEST(DecodeBlockTiles, decode_into_writes_only_the_logical_matrix) {
   // Guard bands around the output: an edge block tile must not spill its padding.
   const int64_t rows = 70, cols = 75, guard = 4096;
-  const Matrix w = mixed_matrix(rows, cols, 8);
+  const Matrix w = test::mixed_matrix(rows, cols, 8);
   const CompressedMatrix c = encode(w.values.data(), rows, cols);
   std::vector<uint16_t> buffer(static_cast<size_t>(rows * cols + 2 * guard), 0xA5A5);
   decode_into(c, buffer.data() + guard, DecodeOptions{2});

@@ -19,13 +19,6 @@ using test::Matrix;
 
 int64_t ceil_to(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
-Matrix mixed_matrix(int64_t rows, int64_t cols, uint64_t seed) {
-  Matrix m = test::gaussian_matrix(rows, cols, 0.02, seed);
-  const Matrix noise = test::random_bits_matrix(rows, cols, seed + 1);
-  for (size_t i = 0; i < m.values.size(); i += 5) m.values[i] = noise.values[i];
-  return m;
-}
-
 struct Case {
   const char* name;
   int64_t rows, cols;
@@ -46,7 +39,7 @@ bool takes_short_form(const Matrix& w, int64_t row, int64_t col, uint8_t start_e
 TEST(LayoutInvariants, stream_sizes_offsets_popcounts_and_alignment) {
   for (const Case& k : kCases) {
     SCOPED_TRACE(k.name);
-    const Matrix w = mixed_matrix(k.rows, k.cols, 3);
+    const Matrix w = test::mixed_matrix(k.rows, k.cols, 3, 5);
     const CompressedMatrix c = encode(w.values.data(), k.rows, k.cols);
     const int64_t T = c.block_tiles();
     // Stream sizes are the global offsets' totals.
@@ -76,7 +69,7 @@ TEST(LayoutInvariants, stream_sizes_offsets_popcounts_and_alignment) {
 TEST(LayoutInvariants, payload_bytes_equals_section_b9_formula) {
   for (const Case& k : kCases) {
     SCOPED_TRACE(k.name);
-    const Matrix w = mixed_matrix(k.rows, k.cols, 4);
+    const Matrix w = test::mixed_matrix(k.rows, k.cols, 4, 5);
     const CompressedMatrix c = encode(w.values.data(), k.rows, k.cols);
     // B.9: per block tile 1536 + ceil16(h) + 2 ceil8(f) + 32 + 8 bytes, plus 8 once.
     int64_t expected = 8;
@@ -157,7 +150,7 @@ CompressedMatrix spec_encoder(const Matrix& w, uint8_t start_exp) {
 
 TEST(SameWindowSameBytes, reference_equals_spec_pseudo_code_encoder) {
   for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{64, 64}, {128, 192}, {320, 64}}) {
-    const Matrix w = mixed_matrix(rows, cols, 9);
+    const Matrix w = test::mixed_matrix(rows, cols, 9, 5);
     for (int lo : {0, 60, 118, 121, 249}) {
       const uint8_t start_exp = static_cast<uint8_t>((lo + 255) & 0xFF);
       const CompressedMatrix spec = spec_encoder(w, start_exp);

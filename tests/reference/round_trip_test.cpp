@@ -124,14 +124,6 @@ TEST(RoundTrip, all_inside_tile_has_no_stream_padding) {
   EXPECT_TRUE(test::same_patterns(w, decode(c), 64));
 }
 
-// Gaussian weights with one in seven replaced by random bits (NaN, Inf, other exponents).
-Matrix mixed_matrix(int64_t rows, int64_t cols, uint64_t seed) {
-  Matrix m = test::gaussian_matrix(rows, cols, 0.02, seed);
-  const Matrix noise = test::random_bits_matrix(rows, cols, seed + 1);
-  for (size_t i = 0; i < m.values.size(); i += 7) m.values[i] = noise.values[i];
-  return m;
-}
-
 struct Shape {
   const char* name;
   int64_t rows, cols;
@@ -144,7 +136,7 @@ const Shape kShapes[] = {
 TEST(RoundTrip, every_tile_relative_shape) {
   for (const Shape& s : kShapes) {
     SCOPED_TRACE(s.name);
-    const Matrix w = mixed_matrix(s.rows, s.cols, 17);
+    const Matrix w = test::mixed_matrix(s.rows, s.cols, 17);
     const CompressedMatrix c = encode(w.values.data(), s.rows, s.cols);
     EXPECT_EQ(c.rows, s.rows);
     EXPECT_EQ(c.cols, s.cols);
@@ -156,7 +148,7 @@ TEST(RoundTrip, decode_element_equals_decode_on_small_shapes) {
   for (const Shape& s : kShapes) {
     if (s.rows * s.cols > 20000) continue;
     SCOPED_TRACE(s.name);
-    const Matrix w = mixed_matrix(s.rows, s.cols, 23);
+    const Matrix w = test::mixed_matrix(s.rows, s.cols, 23);
     const CompressedMatrix c = encode(w.values.data(), s.rows, s.cols);
     validate(c);
     const std::vector<uint16_t> all = decode(c);
@@ -207,7 +199,7 @@ std::vector<uint32_t> lane_fragments_from_bitmaps(const CompressedMatrix& m) {
 TEST(LaneFragments, equal_decoded_values_at_a_frag_coord_and_the_spec_lane_decoder) {
   for (const Shape& s : {Shape{"m_eq_64_k_eq_64", 64, 64}, Shape{"m_172_k_64", 172, 64}, Shape{"m_lt_64_k_gt_64", 63, 130}}) {
     SCOPED_TRACE(s.name);
-    const Matrix w = mixed_matrix(s.rows, s.cols, 31);
+    const Matrix w = test::mixed_matrix(s.rows, s.cols, 31);
     const CompressedMatrix c = encode(w.values.data(), s.rows, s.cols);
     const std::vector<uint32_t> regs = lane_fragments(c);
     ASSERT_EQ(static_cast<int64_t>(regs.size()), lane_fragment_count(c));

@@ -45,6 +45,15 @@ inline Matrix random_bits_matrix(int64_t rows, int64_t cols, uint64_t seed) {
   return m;
 }
 
+/// Gaussian weights (sigma 0.02) with every `every`-th one replaced by a uniformly random pattern,
+/// so fallback elements, NaNs and infinities appear in every block tile.
+inline Matrix mixed_matrix(int64_t rows, int64_t cols, uint64_t seed, int every = 7) {
+  Matrix m = gaussian_matrix(rows, cols, 0.02, seed);
+  const Matrix noise = random_bits_matrix(rows, cols, seed + 1);
+  for (size_t i = 0; i < m.values.size(); i += static_cast<size_t>(every)) m.values[i] = noise.values[i];
+  return m;
+}
+
 /// All 65,536 BF16 patterns as a 256 x 256 matrix, pattern p at position p (row p / 256).
 inline Matrix all_patterns_matrix() {
   Matrix m{256, 256, std::vector<uint16_t>(65536)};
