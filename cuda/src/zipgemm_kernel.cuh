@@ -120,7 +120,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
           if (blockIdx.x == 0)
 #pragma unroll
             for (int reg = 0; reg < kARegsPerLane; ++reg)
-              p.trace[trace_fragment_index(block_tile, strip, slice, lane, reg)] = a[reg];
+              p.trace[lane_fragment_index(block_tile, strip, slice, lane, reg)] = a[reg];
         }
         // Padding columns (K <= k < Kp) -> +0 in A, in both weight formats (kKTail build only:
         // with K % 64 == 0 there are none). Why ZipGEMM and its dense twin are bit-identical:

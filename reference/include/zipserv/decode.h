@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "zipserv/compressed_matrix.h"
+#include "zipserv/fragment_layout.h"
 
 namespace zipserv {
 
@@ -58,11 +59,6 @@ uint16_t decode_element(const CompressedMatrix& m, int64_t row, int64_t col);
 /// Number of A-fragment registers in a whole matrix: T block tiles x 4 strips (warps) x
 /// 4 slices x 32 lanes x 4 registers.
 int64_t lane_fragment_count(const CompressedMatrix& m);
-
-/// Index of one register in the array lane_fragments() returns.
-inline int64_t lane_fragment_index(int64_t block_tile, int strip, int slice, int lane, int reg) {
-  return (((block_tile * 4 + strip) * 4 + slice) * 32 + lane) * 4 + reg;
-}
 
 /// The A-fragment registers every lane of every warp holds after decoding, built from the
 /// decoded padded matrix through a_frag_coord(): register = lo | hi << 16.

@@ -29,6 +29,8 @@
  */
 #pragma once
 
+#include <cstdint>
+
 #include "zipserv/host_device.h"
 
 namespace zipserv {
@@ -71,6 +73,13 @@ ZIPSERV_HD constexpr FragCoord b_frag_coord(int lane, int reg, int half) {
 /// C/D accumulators: (lane, value) -> (m, n) in the 16x8 tile.  // (T32,V4) -> (M16,N8)
 ZIPSERV_HD constexpr FragCoord c_frag_coord(int lane, int value) {
   return FragCoord{lane / 4 + 8 * (value >> 1), 2 * (lane % 4) + (value & 1)};
+}
+
+/// Index of one A register in a whole matrix's register array (reference lane_fragments(), the
+/// emulation and the CUDA trace build all use this order): block tile t, strip (warp) s,
+/// slice q, lane, register a0..a3, innermost last.  // (T, S4, Q4, T32, R4) -> linear
+ZIPSERV_HD constexpr int64_t lane_fragment_index(int64_t block_tile, int strip, int slice, int lane, int reg) {
+  return (((block_tile * 4 + strip) * 4 + slice) * 32 + lane) * 4 + reg;
 }
 
 /// \}

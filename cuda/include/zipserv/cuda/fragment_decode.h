@@ -71,12 +71,6 @@ ZIPSERV_HD inline StripCursor advance_past_fragtile(StripCursor cursor, uint64_t
   return StripCursor{cursor.hf + n, cursor.full + 64 - n};
 }
 
-/// The index the trace build writes register `reg` of `lane` to: identical to
-/// zipserv::lane_fragment_index() (decode.h), repeated here because that one is host-only.
-ZIPSERV_HD constexpr int64_t trace_fragment_index(int64_t block_tile, int strip, int slice, int lane, int reg) {
-  return (((block_tile * 4 + strip) * 4 + slice) * 32 + lane) * 4 + reg;
-}
-
 /// \}
 
 }  // namespace zipserv::cuda
