@@ -10,6 +10,9 @@
 //       eigen           Eigen's FP32 GEMM on the decoded weights converted to FP32 (single thread)
 //     bytes_per_second counts the weight bytes each variant reads (compressed or BF16 or FP32).
 //
+//   Validate/MxK        zipserv::validate() alone, the check every zipgemm() call runs first
+//                       (included in the zipgemm figures; dense_gemm has no such pass)
+//
 // Timers: wall time ("Time") and the CPU time of all the process's threads ("CPU"). On a shared,
 // oversubscribed machine the wall time includes waiting for a core; the CPU time is the work.
 //
@@ -27,6 +30,7 @@
 #include <vector>
 
 #include "zipserv/bf16.h"
+#include "zipserv/compressed_matrix.h"
 #include "zipserv/decode.h"
 #include "zipserv/emulation.h"
 #include "zipserv/encode.h"
@@ -101,6 +105,15 @@ void gemm_zipgemm(benchmark::State& state, int64_t m, int64_t k, int64_t n, int 
   state.SetLabel(zipserv::emu::active_target());
 }
 
+void validate_only(benchmark::State& state, int64_t m, int64_t k) {
+  Workload& w = workload(m, k);
+  for (auto _ : state) {
+    zipserv::validate(w.compressed);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * w.compressed.payload_bytes());
+}
+
 void gemm_dense(benchmark::State& state, int64_t m, int64_t k, int64_t n, int threads) {
   Workload& w = workload(m, k);
   const std::vector<uint16_t> x = activations(n, k);
@@ -148,6 +161,10 @@ int main(int argc, char** argv) {
                                  decode_emulation, 4096, 4096, threads)
         ->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
   const std::pair<int64_t, int64_t> shapes[] = {{4096, 4096}, {4096, 14336}};
+  for (const auto& [m, k] : shapes)
+    benchmark::RegisterBenchmark(("Validate/" + std::to_string(m) + "x" + std::to_string(k)).c_str(), validate_only, m,
+                                 k)
+        ->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
   for (const auto& [m, k] : shapes)
     for (int64_t n : {1, 8, 32}) {
       const std::string shape = std::to_string(m) + "x" + std::to_string(k) + "/N:" + std::to_string(n);

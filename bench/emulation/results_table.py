@@ -67,6 +67,16 @@ def table(context, runs):
                     f"| {shape} | {n} | {threads} | {z['cpu_time']:.1f} ({z['real_time']:.1f}) | "
                     f"{d['cpu_time']:.1f} ({d['real_time']:.1f}) | {e['cpu_time']:.1f} ({e['real_time']:.1f}) | "
                     f"{d['cpu_time'] / z['cpu_time']:.2f} | {e['cpu_time'] / z['cpu_time']:.2f} |")
+    validate = {k.split("/")[1]: v for k, v in runs.items() if k.startswith("Validate/")}
+    if validate:
+        parts = []
+        for shape, v in sorted(validate.items()):
+            z = runs.get(f"Gemm/zipgemm/{shape}/N:1/threads:1")
+            share = f", {100 * v['cpu_time'] / z['cpu_time']:.0f}% of the 1-thread N = 1 zipgemm" if z else ""
+            parts.append(f"{shape}: {v['cpu_time']:.2f} ms{share}")
+        lines.append("")
+        lines.append("zipserv::validate() alone, which every zipgemm call runs first (included in the zipgemm "
+                     "figures; dense_gemm has no such pass): " + "; ".join(parts) + ".")
     bpw = {k: v.get("bits_per_weight") for k, v in runs.items() if v.get("bits_per_weight")}
     if bpw:
         lines.append("")

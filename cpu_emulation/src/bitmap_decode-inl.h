@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "hwy/highway.h"
+#include "stream_expand-inl.h"
 #include "zipserv/lane_decode.h"
 
 HWY_BEFORE_NAMESPACE();  // why: compiles what follows with this target's instruction set
@@ -170,11 +171,18 @@ HWY_INLINE StreamCursors AdvanceCursorsInline(const FragTileBitmaps& b, StreamCu
 /// Decodes one slice for all lanes: returns regs[i * 32 + l] = decode_lane()'s regs[i] of lane l.
 /// `regs` is (R4, T32) u32. Cursors advance by the indicator's popcount after each FragTile
 /// (REFERENCE: lane 31's count broadcast with __shfl_sync, see decode_slice_lanes()).
+/// On AVX3_DL each FragTile is decoded by DecodeFragTileExpand() (stream_expand-inl.h), the
+/// same values with two vpexpandw per 32 elements; every other target runs the per-lane
+/// popcount-and-select above.
 HWY_INLINE StreamCursors DecodeSliceBitmapPopcount(const SliceBitmaps& bitmaps, StreamCursors cursors,
                                                    const StagedStreams& st, uint32_t* HWY_RESTRICT regs) {
-  const ElementTag d;
+  [[maybe_unused]] const ElementTag d;
   for (int i = 0; i < kFragTilesPerSlice; ++i) {
+#if HWY_TARGET == HWY_AVX3_DL
+    DecodeFragTileExpand(bitmaps[i], cursors, st, regs + i * kWarpLanes);
+#else
     DecodeFragTileBitmapPopcount(d, bitmaps[i], cursors, st, regs + i * kWarpLanes);
+#endif
     cursors = AdvanceCursorsInline(bitmaps[i], cursors);
   }
   return cursors;

@@ -65,6 +65,12 @@ void MmaStripRows(const uint32_t* HWY_RESTRICT regs, const float* HWY_RESTRICT x
   MmaColumnsAcrossRows(a_cols, x, x_stride, ncols, acc);
 }
 
+/// The GEMV-path MMA of a whole block tile (see mma_block_tile_rows()).
+void MmaBlockTileRows(const uint32_t* HWY_RESTRICT regs, const float* HWY_RESTRICT x, int64_t x_stride, int ncols,
+                      float* HWY_RESTRICT acc) {
+  MmaBlockTileFromRegisters(regs, x, x_stride, ncols, acc);
+}
+
 /// One GEMM work item (see RunGemmItem()).
 void GemmItemTarget(const GemmPlan& plan, int64_t index) { RunGemmItem(plan, index); }
 
@@ -87,6 +93,7 @@ HWY_EXPORT(LaneFragmentsAll);  // why: same, for each function called through HW
 HWY_EXPORT(DecodeBlockRow);    // why: per-target copies of the block-row decoder
 HWY_EXPORT(DecodeSlice);       // why: per-target copies of the one-slice decoder (tests)
 HWY_EXPORT(MmaStripRows);      // why: per-target copies of the strip MMA (tests)
+HWY_EXPORT(MmaBlockTileRows);  // why: per-target copies of the block-tile MMA (tests)
 HWY_EXPORT(GemmItemTarget);    // why: per-target copies of the GEMM work item
 
 namespace {
@@ -182,6 +189,10 @@ void dense_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int6
 
 void mma_strip_rows(const uint32_t* regs, const float* x, int64_t x_stride, int ncols, float* acc) {
   HWY_DYNAMIC_DISPATCH(MmaStripRows)(regs, x, x_stride, ncols, acc);  // why: chosen target's copy
+}
+
+void mma_block_tile_rows(const uint32_t* regs, const float* x, int64_t x_stride, int ncols, float* acc) {
+  HWY_DYNAMIC_DISPATCH(MmaBlockTileRows)(regs, x, x_stride, ncols, acc);  // why: chosen target's copy
 }
 
 const char* active_target() {

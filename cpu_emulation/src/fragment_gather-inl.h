@@ -23,6 +23,7 @@
 #include <cstring>
 
 #include "bitmap_decode-inl.h"
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "zipserv/compressed_matrix.h"
 #include "zipserv/fragment_layout.h"
@@ -71,6 +72,14 @@ HWY_INLINE void DecodeStripFragments(const CompressedMatrix& m, int64_t t, int s
 /// REFERENCE: regs[(4q + i) * 32 + l] = w[a_frag_coord(l, i, 0) + (row0, col0 + 16q)] | ...
 HWY_INLINE void LoadDenseStripFragments(const uint16_t* HWY_RESTRICT w, int64_t m, int64_t k, int64_t row0,
                                         int64_t col0, uint32_t* HWY_RESTRICT regs) {
+  if (row0 + kStripRows <= m && col0 + kSlicesPerStrip * kSliceDim <= k) {  // inside: no edge tests
+    for (int q = 0; q < kSlicesPerStrip; ++q)
+      for (int i = 0; i < kARegsPerLane; ++i)
+        for (int g = 0; g < 8; ++g)
+          std::memcpy(regs + (q * kARegsPerLane + i) * kWarpLanes + 4 * g,
+                      w + (row0 + 8 * (i & 1) + g) * k + col0 + 16 * q + 8 * (i >> 1), 16);
+    return;
+  }
   for (int q = 0; q < kSlicesPerStrip; ++q)
     for (int i = 0; i < kARegsPerLane; ++i)
       for (int g = 0; g < 8; ++g) {
@@ -85,6 +94,42 @@ HWY_INLINE void LoadDenseStripFragments(const uint16_t* HWY_RESTRICT w, int64_t 
           std::memcpy(row_regs, vals, 16);
         }
       }
+}
+
+/// Block tiles ahead of the one being loaded or decoded that the GEMM prefetches (both GEMMs:
+/// PrefetchDenseStrip(), PrefetchCompressedTile()); 4 measured best of 2, 4 and 8 for dense_gemm.
+inline constexpr int kPrefetchTiles = 4;
+
+/// Asks the caches for the 16 rows x 64 columns at (row0, col0) of the row-major m x k BF16
+/// matrix (2 cache lines per row), if the strip lies inside it. Why: a strip reads 16 rows that
+/// are k * 2 bytes apart, and a block-tile row 64 of them at once, more concurrent streams than
+/// the hardware prefetcher follows (without it dense_gemm ran at half the speed).
+HWY_INLINE void PrefetchDenseStrip(const uint16_t* HWY_RESTRICT w, int64_t m, int64_t k, int64_t row0, int64_t col0) {
+  if (row0 + kStripRows > m || col0 + kSlicesPerStrip * kSliceDim > k) return;
+  for (int r = 0; r < kStripRows; ++r) {
+    const uint16_t* row = w + (row0 + r) * k + col0;  // (64) bf16 = 128 bytes
+    __builtin_prefetch(row, 0, 2);       // into L2 (prefetcht1): measured 5-8% faster than into L1 here
+    __builtin_prefetch(row + 32, 0, 2);
+  }
+}
+
+/// Asks the caches for the bytes [begin, end) (one request per 64-byte line).
+HWY_INLINE void PrefetchBytes(const void* begin, const void* end) {
+  for (const char* p = static_cast<const char*>(begin); p < static_cast<const char*>(end); p += 64) hwy::Prefetch(p);
+}
+
+/// Asks the caches for everything block tile `t` of `m` is decoded from: its bitmaps (three
+/// arrays) and its two stream segments. The fused GEMM's twin of PrefetchDenseStrip(): its five
+/// arrays are read front to back, but the hardware prefetcher alone left it waiting for memory
+/// (this prefetch measured 6-9% faster on a 4096 x 14336 GEMV; into L1, since into L2 as for
+/// the dense rows measured 20% slower).
+HWY_INLINE void PrefetchCompressedTile(const CompressedMatrix& m, int64_t t) {
+  const int64_t f0 = t * kFragTilesPerBlockTile, f1 = f0 + kFragTilesPerBlockTile;
+  PrefetchBytes(m.bitmap1.data() + f0, m.bitmap1.data() + f1);
+  PrefetchBytes(m.bitmap2.data() + f0, m.bitmap2.data() + f1);
+  PrefetchBytes(m.bitmap3.data() + f0, m.bitmap3.data() + f1);
+  PrefetchBytes(m.sign_mantissa.data() + m.global_offsets[2 * t], m.sign_mantissa.data() + m.global_offsets[2 * t + 2]);
+  PrefetchBytes(m.full.data() + m.global_offsets[2 * t + 1], m.full.data() + m.global_offsets[2 * t + 3]);
 }
 
 /// Writes the strip's register file back as rows of a rows x cols row-major matrix, cropping at

@@ -7,13 +7,19 @@
  *   1. for each block tile (gm, gk) of the split's K range, in ascending gk:
  *   2.   find its two stream segments (the kernel stages them into shared memory with
  *        cp.async; here they are read in place, and copied only near the arrays' end, where
- *        the decoder's window reads would run past them: block_tile_streams());
+ *        the decoder's window reads would run past them: block_tile_streams()); ask the
+ *        caches for the block tile kPrefetchTiles ahead (both GEMMs);
  *   3.   for each strip s (warp s): decode the strip's fragments (or, for the dense baseline,
- *        load them with 16-byte row copies), unpack them into FP32 columns and run the MMAs of
- *        its 4 slices for every column of the N tile into the strip's accumulators;
- *   4. write the accumulators of the logical rows to the split's FP32 partial sums.
+ *        load them with 16-byte row copies) into the block tile's register files;
+ *   4.   run the MMAs of the 4 slices for every column of the N tile into the accumulators:
+ *        narrow N tiles (fewer than kUnpackOnceColumns columns, the GEMV) unpack the columns
+ *        on the fly and sum all 4 strips together (MmaBlockTileFromRegisters: 4 or 8
+ *        independent add chains); wider ones unpack each strip once into FP32 columns and
+ *        reuse them for every column (MmaColumnsAcrossRows). Both sum k ascending;
+ *   5. write the accumulators of the logical rows to the split's FP32 partial sums.
  *
- *  Live per worker: one strip's register file and its unpacked columns, never a decoded W.
+ *  Live per worker: one block tile's 4 register files (8 KB) and one strip's unpacked columns,
+ *  never a decoded W.
  */
 
 // Per-target include guard: toggles each time foreach_target.h re-includes this file.
@@ -36,6 +42,9 @@
 HWY_BEFORE_NAMESPACE();  // why: compiles what follows with this target's instruction set
 namespace zipserv::emu::HWY_NAMESPACE {
 
+/// N tiles at least this wide unpack each strip once and reuse the FP32 columns (step 4).
+inline constexpr int kUnpackOnceColumns = 4;
+
 /// Computes work item `index` of `plan`: returns partial[(split * n + j) * m + i] = the FP32 sum
 /// over the split's K range of float(W[i][k]) * float(X[j][k]), k ascending, for the item's rows
 /// i and columns j.
@@ -43,27 +52,37 @@ HWY_INLINE void RunGemmItem(const GemmPlan& plan, int64_t index) {
   const GemmItem item = gemm_item(plan, index);
   const int64_t n0 = item.n_tile * plan.tile_n;
   const int ncols = static_cast<int>(std::min(plan.tile_n, plan.n - n0));
-  alignas(64) uint32_t regs[kStripRegs];                // (Q4, R4, T32) one warp's A fragments
-  alignas(64) float a_cols[kStripCols * kStripRows];    // (K64, M16) f32, the same values unpacked
+  alignas(64) uint32_t regs[kStripsPerBlockTile * kStripRegs];  // (S4, Q4, R4, T32) four warps' A fragments
+  alignas(64) float a_cols[kStripCols * kStripRows];    // (K64, M16) f32, one strip's values unpacked
   std::vector<float> acc(static_cast<size_t>(kStripsPerBlockTile * ncols * kStripRows), 0.0f);  // (S4, ncols, M16) f32
   BlockTileStage stage;                                 // staged streams of the last block tiles
   const int64_t kb_begin = plan.split_begin(item.split), kb_end = plan.split_begin(item.split + 1);
   for (int64_t gk = kb_begin; gk < kb_end; ++gk) {      // Step 1
-    const int64_t t = item.block_row * plan.block_cols + gk;
+    const int64_t t = item.block_row * plan.block_cols + gk, col0 = gk * kBlockTileDim;
     // Step 2: the block tile's stream segments (in place, or staged near the arrays' end)
     const StagedStreams streams = plan.compressed ? block_tile_streams(*plan.compressed, t, stage) : StagedStreams{};
+    if (plan.compressed && gk + kPrefetchTiles < kb_end)  // the same prefetch distance as the dense loads
+      PrefetchCompressedTile(*plan.compressed, t + kPrefetchTiles);
     for (int s = 0; s < kStripsPerBlockTile; ++s) {     // Step 3
-      const int64_t row0 = item.block_row * kBlockTileDim + s * kStripRows, col0 = gk * kBlockTileDim;
+      const int64_t row0 = item.block_row * kBlockTileDim + s * kStripRows;
       if (plan.compressed)
-        DecodeStripFragments(*plan.compressed, t, s, streams, regs);
-      else
-        LoadDenseStripFragments(plan.dense, plan.m, plan.k, row0, col0, regs);
-      UnpackStripColumns(regs, a_cols);
-      MmaColumnsAcrossRows(a_cols, plan.x + n0 * plan.x_stride + col0, plan.x_stride, ncols,
-                           acc.data() + s * ncols * kStripRows);
+        DecodeStripFragments(*plan.compressed, t, s, streams, regs + s * kStripRegs);
+      else {
+        PrefetchDenseStrip(plan.dense, plan.m, plan.k, row0, col0 + kPrefetchTiles * kBlockTileDim);
+        LoadDenseStripFragments(plan.dense, plan.m, plan.k, row0, col0, regs + s * kStripRegs);
+      }
+    }
+    const float* x = plan.x + n0 * plan.x_stride + col0;  // Step 4
+    if (ncols < kUnpackOnceColumns) {
+      MmaBlockTileFromRegisters(regs, x, plan.x_stride, ncols, acc.data());
+    } else {
+      for (int s = 0; s < kStripsPerBlockTile; ++s) {
+        UnpackStripColumns(regs + s * kStripRegs, a_cols);
+        MmaColumnsAcrossRows(a_cols, x, plan.x_stride, ncols, acc.data() + s * ncols * kStripRows);
+      }
     }
   }
-  for (int s = 0; s < kStripsPerBlockTile; ++s)         // Step 4
+  for (int s = 0; s < kStripsPerBlockTile; ++s)         // Step 5
     for (int c = 0; c < ncols; ++c)
       for (int r = 0; r < kStripRows; ++r) {
         const int64_t row = item.block_row * kBlockTileDim + s * kStripRows + r;

@@ -14,6 +14,11 @@
  *      k = 0..63 in order, one vector of rows at a time: a product rounded to FP32, then an add
  *      (Mul then Add, never MulAdd; the library is built with -ffp-contract=off).
  *
+ *  The GEMV shortcut (MmaStripsFromRegisters, MmaBlockTileFromRegisters) runs the two steps
+ *  fused: each column pair is de-interleaved from the registers right before its products and
+ *  never stored, and the 4 strips of a block tile are summed in the same loop, so a single
+ *  activation column still gives 4 independent add chains. Tested equal to step 1 + step 2.
+ *
  *  Equivalence with the lane-by-lane mma_m16n8k16(): the hardware instruction computes each
  *  output (m, n) of a 16x8 tile from row m of A and column n of B; which lane holds it changes
  *  nothing. Running the four slices' MMAs one after another adds k = 0..63 to each output in
@@ -102,6 +107,72 @@ HWY_INLINE void MmaColumnsTogether(const float* HWY_RESTRICT a_cols, const float
     }
   for (int c = 0; c < kColumns; ++c)
     for (size_t r = 0; r < chunks; ++r) hn::StoreU(sums[c][r], df, acc + c * kStripRows + r * N);
+}
+
+/// returns acc[s][c][m] = acc[s][c][m] + sum_{k=0..63, ascending} float(A_s[m][k]) * x_c[k] for
+/// kStrips strips s (register files back to back in `regs`, (S, Q4, R4, T32) u32) and kColumns
+/// columns c starting at `x` (x_c[k] = x[c * x_stride + k]); acc[s][c][m] = acc[s *
+/// acc_strip_stride + c * 16 + m]. Each product is rounded before its add.
+/// Step 1 fused into step 2: the columns are unpacked from the registers (the same stride-4
+/// de-interleave as UnpackStripColumns()) right before they are used and never stored, and the
+/// kStrips x kColumns sums are independent chains that overlap in the adder. For a GEMV (one
+/// column) this is what keeps the adders busy: 4 strips = 4 chains instead of 1.
+template <int kStrips, int kColumns>
+HWY_INLINE void MmaStripsFromRegisters(const uint32_t* HWY_RESTRICT regs, const float* HWY_RESTRICT x,
+                                       int64_t x_stride, float* HWY_RESTRICT acc, int64_t acc_strip_stride) {
+  const hn::CappedTag<uint32_t, kStripRows> d;
+  const hn::Rebind<float, decltype(d)> df;
+  using VF = hn::Vec<decltype(df)>;
+  constexpr int kRegsPerStrip = kSlicesPerStrip * kARegsPerLane * kWarpLanes;  // (Q4, R4, T32)
+  const size_t N = hn::Lanes(d);
+  const auto high_half = hn::Set(d, 0xFFFF0000u);
+  for (size_t m0 = 0; m0 < static_cast<size_t>(kStripRows); m0 += N) {  // rows m0..m0+N-1: own sums
+    VF sums[kStrips][kColumns];  // (kStrips, kColumns, N) f32, in registers
+    for (int s = 0; s < kStrips; ++s)
+      for (int c = 0; c < kColumns; ++c) sums[s][c] = hn::LoadU(df, acc + s * acc_strip_stride + c * kStripRows + m0);
+    for (int q = 0; q < kSlicesPerStrip; ++q)
+      for (int j = 0; j < 2; ++j) {
+        hn::Vec<decltype(d)> v[kStrips][4];  // v[s][t][r] = pair[4 (m0 + r) + t]: columns 2t, 2t+1
+        for (int s = 0; s < kStrips; ++s)
+          hn::LoadInterleaved4(d, regs + s * kRegsPerStrip + (q * kARegsPerLane + 2 * j) * kWarpLanes + 4 * m0,
+                               v[s][0], v[s][1], v[s][2], v[s][3]);
+        for (int t = 0; t < 4; ++t) {
+          const int k = 16 * q + 8 * j + 2 * t;  // ascending: q, j, t, then the odd column
+          VF lo[kStrips], hi[kStrips];
+          for (int s = 0; s < kStrips; ++s) {
+            lo[s] = hn::BitCast(df, hn::ShiftLeft<16>(v[s][t]));     // REFERENCE: bf16_to_float(low half)
+            hi[s] = hn::BitCast(df, hn::And(v[s][t], high_half));    // REFERENCE: bf16_to_float(high half)
+          }
+          for (int c = 0; c < kColumns; ++c) {
+            const VF xk = hn::Set(df, x[c * x_stride + k]);
+            for (int s = 0; s < kStrips; ++s)
+              sums[s][c] = hn::Add(sums[s][c], hn::Mul(lo[s], xk));  // REFERENCE: acc + float(W[m][k]) * float(X[n][k])
+          }
+          for (int c = 0; c < kColumns; ++c) {
+            const VF xk1 = hn::Set(df, x[c * x_stride + k + 1]);
+            for (int s = 0; s < kStrips; ++s)
+              sums[s][c] = hn::Add(sums[s][c], hn::Mul(hi[s], xk1));  // REFERENCE: the same for k + 1
+          }
+        }
+      }
+    for (int s = 0; s < kStrips; ++s)
+      for (int c = 0; c < kColumns; ++c) hn::StoreU(sums[s][c], df, acc + s * acc_strip_stride + c * kStripRows + m0);
+  }
+}
+
+/// returns acc[(s * ncols + n) * 16 + m] += sum_{k=0..63, ascending} float(A_s[m][k]) *
+/// x[n * x_stride + k] for the 4 strips s of a block tile and n < ncols: MmaStripsFromRegisters()
+/// on all 4 strips, 2 columns at a time (8 chains), then the odd column (4 chains).
+/// `regs` is (S4, Q4, R4, T32) u32, `acc` is (S4, ncols, M16) f32.
+HWY_INLINE void MmaBlockTileFromRegisters(const uint32_t* HWY_RESTRICT regs, const float* HWY_RESTRICT x,
+                                          int64_t x_stride, int ncols, float* HWY_RESTRICT acc) {
+  int n = 0;
+  for (; n + 2 <= ncols; n += 2)
+    MmaStripsFromRegisters<kStripsPerBlockTile, 2>(regs, x + n * x_stride, x_stride, acc + n * kStripRows,
+                                                   ncols * kStripRows);
+  if (n < ncols)
+    MmaStripsFromRegisters<kStripsPerBlockTile, 1>(regs, x + n * x_stride, x_stride, acc + n * kStripRows,
+                                                   ncols * kStripRows);
 }
 
 /// returns acc[n * 16 + m] = acc[n * 16 + m] + sum_{k=0..63, ascending} a_cols[k * 16 + m] *

@@ -94,5 +94,34 @@ TEST_P(MmaTargets, AcrossRowsEqualsFourLaneByLaneMmas) {
   expect_target_used();
 }
 
+// The GEMV path's shortcut: the block-tile MMA (columns unpacked on the fly, 4 strips' sums
+// interleaved) equals mma_strip_rows() on each strip, which equals four lane-by-lane MMAs above.
+// Any-bit-pattern weights and activations (Inf, NaN, subnormals) and non-zero accumulators;
+// 1, 2 and 3 columns (the widths the GEMM sends it) and 5.
+TEST_P(MmaTargets, BlockTileEqualsFourStrips) {
+  for (int ncols : {1, 2, 3, 5}) {
+    std::vector<uint32_t> regs;  // (S4, Q4, R4, T32)
+    for (int s = 0; s < kStripsPerBlockTile; ++s) {
+      const std::vector<uint16_t> w = s % 2 ? any_bits_bf16(16, 64, 10 * ncols + s) : gaussian_bf16(16, 64, 0.5f, s);
+      const std::vector<uint32_t> strip = strip_registers(w);
+      regs.insert(regs.end(), strip.begin(), strip.end());
+    }
+    const std::vector<uint16_t> x = ncols % 2 ? any_bits_bf16(ncols, 64, ncols + 70) : gaussian_bf16(ncols, 64, 2.0f, ncols);
+    std::vector<float> xf(x.size());  // (N, K64) f32
+    for (size_t i = 0; i < x.size(); ++i) xf[i] = bf16_to_float(x[i]);
+    std::mt19937 rng(ncols);
+    std::normal_distribution<float> dist(0.0f, 3.0f);
+    std::vector<float> acc(static_cast<size_t>(kStripsPerBlockTile * ncols * 16));  // (S4, N, M16) f32
+    for (float& a : acc) a = dist(rng);
+    std::vector<float> expected = acc;
+    const size_t strip_regs = regs.size() / kStripsPerBlockTile;
+    for (int s = 0; s < kStripsPerBlockTile; ++s)
+      mma_strip_rows(regs.data() + s * strip_regs, xf.data(), 64, ncols, expected.data() + s * ncols * 16);
+    mma_block_tile_rows(regs.data(), xf.data(), 64, ncols, acc.data());
+    ASSERT_EQ(std::memcmp(acc.data(), expected.data(), acc.size() * sizeof(float)), 0) << ncols << " columns";
+  }
+  expect_target_used();
+}
+
 }  // namespace
 }  // namespace zipserv::emu::test

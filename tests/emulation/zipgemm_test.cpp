@@ -19,7 +19,9 @@ namespace {
 class ZipGemmTargets : public EmulationTargets {};
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(ZipGemmTargets);
 
-const int kColumnCounts[] = {1, 7, 8, 9, 16, 33};
+// 1, 2, 3: the GEMV path (block-tile MMA, columns unpacked on the fly); 4 and up: columns
+// unpacked once per strip.
+const int kColumnCounts[] = {1, 2, 3, 4, 7, 8, 9, 16, 33};
 
 // Runs zipgemm and the reference on the same input; names the first differing output.
 void expect_zipgemm_equals_reference(const std::vector<uint16_t>& w, int64_t m, int64_t k,
@@ -49,7 +51,7 @@ TEST_P(ZipGemmTargets, RealValuedInputsEveryShapeAndWidth) {
 // Subnormals, underflowing and overflowing products, ±Inf, Inf - Inf and 0 * Inf (x86's default
 // NaN), all in the same sums.
 TEST_P(ZipGemmTargets, AnyBitPatternInputs) {
-  for (int n : {1, 8, 9}) {
+  for (int n : {1, 2, 3, 8, 9}) {
     const std::vector<uint16_t> w = any_bits_bf16(100, 130, static_cast<uint32_t>(n));
     const std::vector<uint16_t> x = any_bits_bf16(n, 130, static_cast<uint32_t>(n + 7));
     expect_zipgemm_equals_reference(w, 100, 130, x, n, {}, "any bits n=" + std::to_string(n));
@@ -64,6 +66,7 @@ TEST_P(ZipGemmTargets, AnyBitPatternInputs) {
   x[300] = 0x7F7F;    // the largest finite BF16: products overflow
   w[2000] = 0x0001;   // the smallest subnormal: products underflow
   expect_zipgemm_equals_reference(w, 64, 96, x, 9, {}, "Inf/NaN/overflow");
+  expect_zipgemm_equals_reference(w, 64, 96, x, 1, {}, "Inf/NaN/overflow, GEMV");
   expect_target_used();
 }
 
@@ -83,7 +86,7 @@ TEST_P(ZipGemmTargets, SplitKOnSmallIntegers) {
 
 TEST_P(ZipGemmTargets, DenseGemmEqualsReferenceDense) {
   for (const Shape& shape : tile_edge_shapes())
-    for (int n : {1, 9, 33}) {
+    for (int n : {1, 2, 3, 9, 33}) {
       if (shape.rows * shape.cols * n > (1 << 22)) continue;
       const std::vector<uint16_t> w = gaussian_bf16(shape.rows, shape.cols, 0.02f, 31);
       const std::vector<uint16_t> x = gaussian_bf16(n, shape.cols, 1.0f, 32);
@@ -92,11 +95,13 @@ TEST_P(ZipGemmTargets, DenseGemmEqualsReferenceDense) {
       dense_gemm(w.data(), shape.rows, shape.cols, x.data(), n, actual.data());
       ASSERT_EQ(actual, expected) << shape.name << " n=" << n;
     }
-  const std::vector<uint16_t> w = any_bits_bf16(70, 70, 33), x = any_bits_bf16(3, 70, 34);
-  std::vector<uint16_t> expected(70 * 3), actual(70 * 3);
-  gemm_dense(w.data(), 70, 70, x.data(), 3, expected.data());
-  dense_gemm(w.data(), 70, 70, x.data(), 3, actual.data());
-  EXPECT_EQ(actual, expected) << "any bit patterns";
+  for (int n : {1, 3, 5}) {  // any bit patterns; 130 x 330 has interior strips (the unchecked loads)
+    const std::vector<uint16_t> w = any_bits_bf16(130, 330, 33), x = any_bits_bf16(n, 330, 34);
+    std::vector<uint16_t> expected(130 * n), actual(130 * n);
+    gemm_dense(w.data(), 130, 330, x.data(), n, expected.data());
+    dense_gemm(w.data(), 130, 330, x.data(), n, actual.data());
+    EXPECT_EQ(actual, expected) << "any bit patterns, n=" << n;
+  }
   expect_target_used();
 }
 

@@ -72,15 +72,18 @@ struct ZipGemmOptions {
 /// straight from the compressed weights, in zipserv::gemm's layouts: X is n x w.cols
 /// row-major BF16, Y is w.rows x n column-major BF16 (Y[j * rows + i]). Work items are
 /// (block-tile row, 64-column N tile, split), run by `options.threads` std::threads; each worker
-/// holds one strip's decoded registers at a time, never a decompressed copy of W.
+/// holds one block tile's decoded registers at a time (4 strips), never a decompressed copy of W.
+/// For N tiles narrower than 4 columns (the GEMV) the 4 strips are multiplied together
+/// (mma_block_tile_rows()), otherwise strip by strip (mma_strip_rows()); same bits either way.
 /// Throws std::invalid_argument for n < 0 or split_k < 1.
 void zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, uint16_t* y,
              const ZipGemmOptions& options = {});
 
 /// returns y[j * m + i] = bf16(sum_k float(w[i * k + kk]) * float(X[j][kk]), kk ascending): the
 /// same Highway GEMM code reading uncompressed BF16 weights (m x k row-major): fragments
-/// are loaded with 16-byte row copies instead of decoded, so zipgemm() / dense_gemm() isolates
-/// the decode cost against the bytes saved. Equals zipserv::gemm_dense bit for bit.
+/// are loaded with 16-byte row copies instead of decoded (with a software prefetch a few block
+/// tiles ahead, as a strip's 16 rows are k * 2 bytes apart), so zipgemm() / dense_gemm()
+/// isolates the decode cost against the bytes saved. Equals zipserv::gemm_dense bit for bit.
 void dense_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n, uint16_t* y,
                 int threads = 0);
 
@@ -90,6 +93,15 @@ void dense_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int6
 /// `regs` is the strip's register file regs[(4q + reg) * 32 + lane]  // (Q4, R4, T32)
 /// `x` holds FP32 activations x[n * x_stride + k]; `acc` is (ncols, 16) f32.
 void mma_strip_rows(const uint32_t* regs, const float* x, int64_t x_stride, int ncols, float* acc);
+
+/// The MMA of a whole block tile, as the GEMM runs it for narrow N tiles (fewer than 4 columns,
+/// the GEMV): returns acc[(s * ncols + n) * 16 + m] = acc[...] + sum_{k=0..63, ascending}
+/// float(A_s[m][k]) * x[n][k] for the 4 strips s, each strip's columns unpacked from its
+/// registers on the fly and the 4 strips' sums interleaved (independent add chains). Equals
+/// mma_strip_rows() on each strip s with acc + s * ncols * 16, bit for bit.
+/// `regs` is the 4 strips' register files, regs[s * 512 + (4q + reg) * 32 + lane]  // (S4, Q4, R4, T32)
+/// `x` holds FP32 activations x[n * x_stride + k]; `acc` is (4, ncols, 16) f32.
+void mma_block_tile_rows(const uint32_t* regs, const float* x, int64_t x_stride, int ncols, float* acc);
 
 /// \}
 
