@@ -18,6 +18,28 @@ std::string at_tile(int64_t t) { return " in block tile " + std::to_string(t); }
 
 int64_t round_up(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
 
+// validate() reads every bitmap word once, so its cost is this popcount. A baseline x86-64 build
+// has no POPCNT instruction and std::popcount becomes a library call, about 1.7x slower overall;
+// target_clones compiles a POPCNT copy beside the portable one and picks at load time.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ZIPSERV_POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
+#else
+#define ZIPSERV_POPCNT_CLONES
+#endif
+
+// High-frequency elements (set bits of b1 | b2 | b3) in each of block tile t's four strips.
+ZIPSERV_POPCNT_CLONES void strip_high_frequency_counts(const CompressedMatrix& m, int64_t t,
+                                                       int64_t (&counts)[kStripsPerBlockTile]) {
+  for (int s = 0; s < kStripsPerBlockTile; ++s) {
+    int64_t n = 0;
+    for (int w = 0; w < kFragTilesPerStrip; ++w) {
+      const int64_t f = (4 * t + s) * kFragTilesPerStrip + w;
+      n += std::popcount(m.bitmap1[f] | m.bitmap2[f] | m.bitmap3[f]);
+    }
+    counts[s] = n;
+  }
+}
+
 }  // namespace
 
 int32_t CompressedMatrix::max_hf_per_block_tile() const {
@@ -79,6 +101,8 @@ void validate(const CompressedMatrix& m) {
     const int64_t hf_seg = int64_t{m.global_offsets[2 * t + 2]} - hf_begin;
     const int64_t fb_seg = int64_t{m.global_offsets[2 * t + 3]} - fb_begin;
     if (hf_seg < 0 || fb_seg < 0) fail("global offsets decrease" + at_tile(t));
+    int64_t strip_hf[kStripsPerBlockTile];
+    strip_high_frequency_counts(m, t, strip_hf);
     int64_t hf = 0;
     for (int s = 0; s < kStripsPerBlockTile; ++s) {
       const int64_t e = 2 * (4 * t + s);
@@ -86,10 +110,7 @@ void validate(const CompressedMatrix& m) {
         fail("median offsets of strip " + std::to_string(s) + at_tile(t) + " are (" +
              std::to_string(m.median_offsets[e]) + ", " + std::to_string(m.median_offsets[e + 1]) +
              ") but the bitmaps give (" + std::to_string(hf) + ", " + std::to_string(s * 1024 - hf) + ")");
-      for (int w = 0; w < kFragTilesPerStrip; ++w) {
-        const int64_t f = (4 * t + s) * kFragTilesPerStrip + w;
-        hf += std::popcount(m.bitmap1[f] | m.bitmap2[f] | m.bitmap3[f]);
-      }
+      hf += strip_hf[s];
     }
     const int64_t fb = kElementsPerBlockTile - hf;
     if (hf_seg != round_up(hf, 16) || fb_seg != round_up(fb, 8))
