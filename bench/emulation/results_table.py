@@ -72,11 +72,12 @@ def table(context, runs):
         parts = []
         for shape, v in sorted(validate.items()):
             z = runs.get(f"Gemm/zipgemm/{shape}/N:1/threads:1")
-            share = f", {100 * v['cpu_time'] / z['cpu_time']:.0f}% of the 1-thread N = 1 zipgemm" if z else ""
+            share = f" ({100 * v['cpu_time'] / z['cpu_time']:.0f}% of a 1-thread N = 1 zipgemm)" if z else ""
             parts.append(f"{shape}: {v['cpu_time']:.2f} ms{share}")
         lines.append("")
-        lines.append("zipserv::validate() alone, which every zipgemm call runs first (included in the zipgemm "
-                     "figures; dense_gemm has no such pass): " + "; ".join(parts) + ".")
+        lines.append("zipserv::validate() alone, run once per weight at load (emu::ValidatedWeights) and not "
+                     "included in the zipgemm figures; zipgemm(const CompressedMatrix&) runs it on every "
+                     "call: " + "; ".join(parts) + ".")
     bpw = {k: v.get("bits_per_weight") for k, v in runs.items() if v.get("bits_per_weight")}
     if bpw:
         lines.append("")

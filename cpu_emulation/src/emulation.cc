@@ -162,7 +162,12 @@ std::vector<uint16_t> decode(const CompressedMatrix& m) {
 }
 
 void zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, uint16_t* y, const ZipGemmOptions& options) {
-  validate(w);
+  zipgemm(ValidatedWeights(w), x, n, y, options);
+}
+
+void zipgemm(const ValidatedWeights& weights, const uint16_t* x, int64_t n, uint16_t* y,
+             const ZipGemmOptions& options) {
+  const CompressedMatrix& w = weights.matrix();
   if (n < 0) throw std::invalid_argument("zipgemm: n = " + std::to_string(n) + " is negative");
   if (options.split_k < 1)
     throw std::invalid_argument("zipgemm: split_k = " + std::to_string(options.split_k) + " must be >= 1");

@@ -157,5 +157,21 @@ TEST(ZipGemm, BadArgumentsAreRejected) {
   EXPECT_THROW(zipgemm(cw, x.data(), 2, y.data()), FormatError);
 }
 
+// Validating once at load and multiplying through the handle gives the same bits as the
+// validating call, and the handle cannot be made from a damaged matrix.
+TEST(ZipGemm, ValidatedWeightsGiveTheSameBitsAndRejectDamage) {
+  const int64_t m = 130, k = 200, n = 3;
+  const std::vector<uint16_t> w = gaussian_bf16(m, k, 0.02f, 71), x = gaussian_bf16(n, k, 1.0f, 72);
+  CompressedMatrix cw = encode(w.data(), m, k);
+  std::vector<uint16_t> checked(static_cast<size_t>(m * n)), once(static_cast<size_t>(m * n), 0xDEAD);
+  zipgemm(cw, x.data(), n, checked.data());
+  const ValidatedWeights weights(cw);
+  EXPECT_EQ(&weights.matrix(), &cw);
+  zipgemm(weights, x.data(), n, once.data());
+  EXPECT_EQ(once, checked);
+  cw.global_offsets[2] += 16;
+  EXPECT_THROW(ValidatedWeights{cw}, FormatError);
+}
+
 }  // namespace
 }  // namespace zipserv::emu::test

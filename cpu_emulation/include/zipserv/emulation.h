@@ -68,6 +68,22 @@ struct ZipGemmOptions {
   int threads = 0;  ///< worker threads; 0 = all hardware threads
 };
 
+/// A CompressedMatrix that validate() has passed: the CPU counterpart of uploading weights to the
+/// GPU once. validate() reads all three bitmaps, about half the compressed bytes, so checking on
+/// every call would cost a GEMV almost as much as the decode; a server validates each weight once
+/// at load and multiplies through this handle per token, as the CUDA kernel trusts what was
+/// validated at upload. It holds a reference: the matrix must outlive it and stay unchanged.
+class ValidatedWeights {
+ public:
+  /// Runs validate(m); throws FormatError naming the first inconsistency.
+  explicit ValidatedWeights(const CompressedMatrix& m) : matrix_(&m) { validate(m); }
+  /// The validated matrix.
+  const CompressedMatrix& matrix() const { return *matrix_; }
+
+ private:
+  const CompressedMatrix* matrix_;
+};
+
 /// returns y[j * rows + i] = bf16(sum_k float(W[i][k]) * float(X[j][k]), k ascending): Y = W X
 /// straight from the compressed weights, in zipserv::gemm's layouts: X is n x w.cols
 /// row-major BF16, Y is w.rows x n column-major BF16 (Y[j * rows + i]). Work items are
@@ -77,6 +93,10 @@ struct ZipGemmOptions {
 /// (mma_block_tile_rows()), otherwise strip by strip (mma_strip_rows()); same bits either way.
 /// Throws std::invalid_argument for n < 0 or split_k < 1.
 void zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, uint16_t* y,
+             const ZipGemmOptions& options = {});
+
+/// zipgemm() on weights validated once beforehand (no per-call validate(); same bits).
+void zipgemm(const ValidatedWeights& w, const uint16_t* x, int64_t n, uint16_t* y,
              const ZipGemmOptions& options = {});
 
 /// returns y[j * m + i] = bf16(sum_k float(w[i * k + kk]) * float(X[j][kk]), kk ascending): the
