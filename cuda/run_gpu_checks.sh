@@ -3,9 +3,13 @@
 #
 #   cuda/run_gpu_checks.sh LOG_DIR [BUILD_DIR]          (from the repository root)
 #
+# On the lent GPU machine (no package registry): first, here, `cuda/download_gpu_deps.sh`; then
+# run with `carry: [".deb"]`, e.g. device run: `cuda/run_gpu_checks.sh $OUT/logs` .
+#
 # Steps (select with STEPS="build test sanitize bench", default all; each logs to LOG_DIR):
 #   build     configure for sm_90 (H100/H200; ZIPSERV_CUDA_ARCH=80 for an A100) with ptxas -v,
-#             build the CUDA tests and the benchmark                     -> configure.log build.log ptxas.txt
+#             build everything (every gpu-labelled test: cuda, oracle, walkthrough 09)
+#                                                                        -> configure.log build.log ptxas.txt
 #   test      ctest -L gpu (and the host-only cuda tests)                -> ctest_gpu.log ctest_cuda_host.log
 #   sanitize  compute-sanitizer memcheck, racecheck, synccheck on small filters -> sanitizer_*.log
 #   bench     bench_zipgemm_cuda (Markdown tables)                      -> bench.md bench.stderr
@@ -21,12 +25,26 @@ failed=0
 step() { echo "== $1: $2"; }
 has_step() { [[ " $STEPS " == *" $1 "* ]]; }
 
+# Dependencies the GPU machine lacks: .deb files fetched beforehand by cuda/download_gpu_deps.sh
+# (carried in DEPS_DIR, default .deb) are unpacked into a private prefix, never into /.
+DEPS_DIR=${DEPS_DIR:-.deb}
+DEPS_ARGS=()
+if compgen -G "$DEPS_DIR/*.deb" > /dev/null; then
+  DEPS_ROOT="$(pwd)/$BUILD_DIR/deps-root"
+  mkdir -p "$DEPS_ROOT"
+  for deb in "$DEPS_DIR"/*.deb; do dpkg -x "$deb" "$DEPS_ROOT"; done
+  DEPS_ARGS=(-DCMAKE_PREFIX_PATH="$DEPS_ROOT/usr" -DCMAKE_CXX_FLAGS="-isystem $DEPS_ROOT/usr/include")
+  export LD_LIBRARY_PATH="$DEPS_ROOT/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  echo "== deps: unpacked $(ls "$DEPS_DIR"/*.deb | wc -l) packages into $DEPS_ROOT"
+fi
+
 if has_step build; then
   step build "sm_$ARCH into $BUILD_DIR"
   nvidia-smi > "$LOG_DIR/nvidia-smi.txt" 2>&1
   if cmake -S . -B "$BUILD_DIR" -DZIPSERV_ENABLE_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$ARCH" \
+       "${DEPS_ARGS[@]}" -DZIPSERV_BUILD_DOCS=OFF \
        -DZIPSERV_CUDA_PTXAS_VERBOSE=ON -DCMAKE_BUILD_TYPE=Release > "$LOG_DIR/configure.log" 2>&1 &&
-     cmake --build "$BUILD_DIR" --target zipserv_cuda cuda_tests bench_zipgemm_cuda -j"$JOBS" \
+     cmake --build "$BUILD_DIR" -j"$JOBS" \
        > "$LOG_DIR/build.log" 2>&1; then
     grep -E "Compiling entry function|registers|stack frame" "$LOG_DIR/build.log" > "$LOG_DIR/ptxas.txt"
   else
