@@ -70,8 +70,7 @@ void validate(const CompressedMatrix& m) {
   // 1. Shape: positive and small enough that every offset fits in int32.
   if (m.rows <= 0 || m.cols <= 0)
     fail("shape " + std::to_string(m.rows) + "x" + std::to_string(m.cols) + " is not positive");
-  if (m.rows > kMaxPaddedElements || m.cols > kMaxPaddedElements ||
-      m.padded_rows() > kMaxPaddedElements / m.padded_cols())
+  if (!encodable_shape(m.rows, m.cols))
     fail("shape " + std::to_string(m.rows) + "x" + std::to_string(m.cols) + " exceeds 2^31 padded elements");
 
   // 2. Array lengths follow from the shape.

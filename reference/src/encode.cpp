@@ -15,8 +15,7 @@ void check_encode_shape(int64_t rows, int64_t cols) {
   if (rows <= 0 || cols <= 0)
     throw std::invalid_argument("matrix shape " + std::to_string(rows) + "x" + std::to_string(cols) +
                                 " is empty");
-  if (rows > kMaxPaddedElements || cols > kMaxPaddedElements ||
-      pad_to_block_tile(rows) > kMaxPaddedElements / pad_to_block_tile(cols))
+  if (!encodable_shape(rows, cols))
     throw std::invalid_argument("matrix shape " + std::to_string(rows) + "x" + std::to_string(cols) +
                                 " is too large: padded it must hold fewer than 2^31 elements");
 }

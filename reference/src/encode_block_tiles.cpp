@@ -171,6 +171,19 @@ int32_t round_up(int32_t n, int32_t multiple) { return (n + multiple - 1) / mult
 
 }  // namespace
 
+std::vector<int32_t> block_tile_high_frequency_counts(const uint16_t* bf16, int64_t rows, int64_t cols,
+                                                      uint8_t start_exp, int threads) {
+  check_encode_shape(rows, cols);
+  const int64_t KB = pad_to_block_tile(cols) / kDim, block_rows = pad_to_block_tile(rows) / kDim;
+  std::vector<int32_t> hf_count(block_rows * KB);  // (T) per block tile, unpadded
+  detail::for_each_band(block_rows, threads, [&](int, int64_t gm_first, int64_t gm_end) {
+    for (int64_t gm = gm_first; gm < gm_end; ++gm)
+      for (int64_t gk = 0; gk < KB; ++gk)
+        hf_count[gm * KB + gk] = count_high_frequency(BlockTileSource(bf16, rows, cols, gm, gk, start_exp), start_exp);
+  });
+  return hf_count;
+}
+
 CompressedMatrix encode_with_start_exp(const uint16_t* bf16, int64_t rows, int64_t cols, uint8_t start_exp,
                                        const EncodeOptions& options) {
   check_encode_shape(rows, cols);
@@ -186,12 +199,8 @@ CompressedMatrix encode_with_start_exp(const uint16_t* bf16, int64_t rows, int64
   m.global_offsets.resize(2 * (T + 1));
 
   // Step 1: count, one band of block-tile rows per thread.
-  std::vector<int32_t> hf_count(T);  // (T) per block tile, unpadded
-  detail::for_each_band(m.block_rows(), options.threads, [&](int, int64_t gm_first, int64_t gm_end) {
-    for (int64_t gm = gm_first; gm < gm_end; ++gm)
-      for (int64_t gk = 0; gk < KB; ++gk)
-        hf_count[gm * KB + gk] = count_high_frequency(BlockTileSource(bf16, rows, cols, gm, gk, start_exp), start_exp);
-  });
+  const std::vector<int32_t> hf_count =
+      block_tile_high_frequency_counts(bf16, rows, cols, start_exp, options.threads);  // (T) unpadded
 
   // Step 2: offsets. REFERENCE: equals the traversal's push_back of (prev + padded) per tile.
   for (int64_t t = 0; t < T; ++t) {

@@ -76,6 +76,14 @@ void validate(const CompressedMatrix& m);
 /// Largest logical dimension accepted (offsets are int32, so Mp * Kp must stay below 2^31).
 inline constexpr int64_t kMaxPaddedElements = (int64_t{1} << 31) - 1;
 
+/// True if a rows x cols matrix has a TCA-TBE form: both dimensions positive and the padded
+/// shape below 2^31 elements (every offset of the format is an int32). The one shape rule that
+/// the encoder, validate() and the container all apply.
+constexpr bool encodable_shape(int64_t rows, int64_t cols) {
+  return rows > 0 && cols > 0 && rows <= kMaxPaddedElements && cols <= kMaxPaddedElements &&
+         pad_to_block_tile(rows) <= kMaxPaddedElements / pad_to_block_tile(cols);
+}
+
 /// \}
 
 }  // namespace zipserv

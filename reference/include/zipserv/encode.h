@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "zipserv/compressed_matrix.h"
 #include "zipserv/element_code.h"
@@ -74,6 +75,13 @@ CompressedMatrix encode_by_traversal(const uint16_t* bf16, int64_t rows, int64_t
 constexpr uint16_t padding_pattern(uint8_t start_exp) {
   return rebuild_bf16(padding_code(start_exp), kPaddingByte, start_exp);
 }
+
+/// Step 1 of the block-tile encoder, on its own: the high-frequency count (non-zero codes,
+/// padding included, unpadded) of every block tile, in storage order. These counts alone fix the
+/// length of every array (the streams are their 16-byte-padded sums), so a compressor can size
+/// its output before encoding. The shape must be encodable (check_encode_shape()).
+std::vector<int32_t> block_tile_high_frequency_counts(const uint16_t* bf16, int64_t rows, int64_t cols,
+                                                      uint8_t start_exp, int threads = 1);
 
 /// Throws std::invalid_argument unless 0 < rows, cols and the padded shape holds fewer than
 /// 2^31 elements (every offset of the format is an int32).
