@@ -1,0 +1,40 @@
+// The numerics of one mma.m16n8k16 output (mma_numerics.h). The tensor-core models are added in
+// their own files; this file holds the names and the IEEE-sequential definition.
+#include "zipserv/mma_numerics.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "zipserv/bf16.h"
+
+namespace zipserv {
+
+std::string_view numerics_name(MmaNumerics numerics) {
+  switch (numerics) {
+    case MmaNumerics::ieee_sequential: return "ieee_sequential";
+    case MmaNumerics::sm80: return "sm80";
+    case MmaNumerics::sm89: return "sm89";
+    case MmaNumerics::sm90: return "sm90";
+  }
+  return "unknown";
+}
+
+std::optional<MmaNumerics> parse_numerics(std::string_view name) {
+  for (const MmaNumerics n : kAllMmaNumerics)
+    if (numerics_name(n) == name) return n;
+  return std::nullopt;
+}
+
+float mma_dot16(MmaNumerics numerics, const uint16_t (&a)[16], const uint16_t (&b)[16], float c) {
+  if (numerics != MmaNumerics::ieee_sequential)
+    throw std::logic_error("zipserv: tensor-core numerics " + std::string(numerics_name(numerics)) +
+                           " are not available in this build");
+  float acc = c;
+  for (int k = 0; k < 16; ++k) {
+    const float product = bf16_to_float(a[k]) * bf16_to_float(b[k]);
+    acc = acc + product;  // a rounded product, then a rounded addition: never fused
+  }
+  return acc;
+}
+
+}  // namespace zipserv
