@@ -117,6 +117,7 @@ std::vector<Weight> load_weights(const std::string& path, std::string& kind) {
 struct EngineSummary {
   std::string name;
   std::string skipped;  // the reason, when it did not run
+  std::string numerics;  // the arithmetic of its GEMM
   std::vector<oracle::Report> reports;
   bool passed() const {
     for (const oracle::Report& r : reports)
@@ -169,6 +170,9 @@ void print_table(const std::string& path, const std::string& kind, size_t weight
     for (oracle::Checkpoint c : oracle::kCheckpoints) cells.push_back(cell(s, c));
     row(s.name, cells);
   }
+  std::printf("\nGEMM numerics (\"n/a\": the engine has no such stage):\n");
+  for (const EngineSummary& s : engines)
+    if (s.skipped.empty()) std::printf("  %-20s %s\n", s.name.c_str(), s.numerics.c_str());
   for (const EngineSummary& s : engines) {
     int failed = 0;
     for (const oracle::Report& r : s.reports) {
@@ -194,6 +198,7 @@ void print_json(const std::string& path, const std::string& kind, size_t weights
     const EngineSummary& s = engines[i];
     if (i) out.append(",");
     out.append("{\"name\":").append(oracle::json_string(s.name));
+    out.append(",\"numerics\":").append(oracle::json_string(s.numerics));
     if (!s.skipped.empty()) {
       out.append(",\"skipped\":").append(oracle::json_string(s.skipped)).append("}");
       continue;
@@ -231,6 +236,7 @@ int check_file(const Args& a) {
     EngineSummary s;
     s.name = name;
     s.skipped = engine->unavailable_reason();
+    s.numerics = engine->numerics();
     if (!s.skipped.empty()) engine.reset();  // listed as skipped, never run
     engines.push_back(std::move(s));
     runnable.push_back(std::move(engine));
