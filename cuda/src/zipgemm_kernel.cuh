@@ -99,6 +99,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
                             dev::CpAsyncCopy16{});
     };
 
+    //! [main loop]
     // Step 3.
     SegmentBounds next_bounds{0, 0, 0, 0};  // bounds of K step kb + 1, loaded a step ahead (regs)
     if (range.begin < range.end) issue_stage(range.begin, 0, segment_bounds(range.begin));
@@ -173,6 +174,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
       // Step 7.
       __syncthreads();
     }
+    //! [main loop]
 
     // Step 8.
 #pragma unroll

@@ -64,9 +64,11 @@ class CublasEngine final : public Engine {
  public:
   std::string name() const override { return "cublas"; }
   std::string unavailable_reason() const override {
+    const cuda::BackendScope scope(cuda::Backend::gpu());
     return cuda::device_available() ? std::string() : std::string("no CUDA device available");
   }
   std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
+    const cuda::BackendScope scope(cuda::Backend::gpu());
     const std::vector<uint16_t> dense = zipserv::decode(w);
     return cuda::cublas_gemm(dense.data(), w.rows, w.cols, x, n);
   }

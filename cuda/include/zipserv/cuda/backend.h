@@ -30,8 +30,8 @@ enum class BackendKind {
 
 /// A backend and, for the simulator, how it simulates.
 struct Backend {
-  BackendKind kind = BackendKind::gpu;
-  sim::Options simulator;  ///< used when kind == simulator
+  BackendKind kind = BackendKind::gpu;  ///< where the kernels run
+  sim::Options simulator;               ///< how cuda-sim simulates (used when kind == simulator)
 
   /// The GPU backend.
   static Backend gpu() { return Backend{}; }
@@ -48,6 +48,7 @@ const Backend& current_backend();
 /// Makes `backend` this thread's backend until the scope ends (scopes nest).
 class BackendScope {
  public:
+  /// Makes `backend` current; the previous one comes back when the scope ends.
   explicit BackendScope(const Backend& backend);
   ~BackendScope();
   BackendScope(const BackendScope&) = delete;

@@ -43,12 +43,16 @@
 
 namespace zipserv::cuda::sim {
 
-/// \addtogroup cuda_sim
+/// \defgroup cuda_sim cuda-sim: the CUDA kernels on the CPU
+/// The simulator of blocks and warps that runs the kernels' own source on any machine, and the
+/// backend switch of the CUDA host API. See the page \ref simulator.
 /// \{
 
 /// CUDA's dim3: x, y, z extents or indices.
 struct Dim3 {
-  unsigned x = 1, y = 1, z = 1;
+  unsigned x = 1;  ///< fastest-varying
+  unsigned y = 1;  ///< middle
+  unsigned z = 1;  ///< slowest-varying
 };
 
 /// When the bytes of a `cp.async` land in shared memory.
@@ -86,7 +90,7 @@ const char* hazard_kind_name(HazardKind kind);
 
 /// One reported problem (identical ones, same kind and source locations, are counted once).
 struct Hazard {
-  HazardKind kind;
+  HazardKind kind;                  ///< what went wrong
   std::string kernel;               ///< the launch's kernel name
   Dim3 block;                       ///< blockIdx
   int thread = -1;                  ///< threadIdx.x of the thread that found it
@@ -101,8 +105,8 @@ struct Hazard {
 
 /// What one launch did.
 struct LaunchStats {
-  int64_t blocks = 0;
-  int64_t threads = 0;
+  int64_t blocks = 0;          ///< blocks run
+  int64_t threads = 0;         ///< threads run (blocks x block size)
   int64_t barriers = 0;        ///< barrier releases, summed over blocks
   int64_t mma = 0;             ///< warp-level mma.sync executed
   int64_t cp_async = 0;        ///< 16-B cp.async issued
