@@ -67,6 +67,7 @@ Unpacked unpack(uint32_t sign, uint32_t biased_exponent, uint32_t fraction, int 
 // |x| * 2^shift for a shift of either sign, truncating the bits shifted out below the unit.
 uint64_t shift_truncating(uint64_t x, int shift, bool& dropped) {
   if (shift >= 0) return x << shift;  // shift <= 9 + extra bits: never overflows 64 bits
+  dropped = false;
   if (shift <= -64) {
     dropped = x != 0;
     return 0;
@@ -136,23 +137,26 @@ AlignedBlock align_block(const TensorCoreParams& params, std::span<const uint16_
     if (bf16_is_zero(a[k]) || bf16_is_zero(b[k])) continue;
     const Unpacked x = unpack(bf16_sign(a[k]), bf16_exponent(a[k]), bf16_mantissa(a[k]), kBf16FractionBits);
     const Unpacked y = unpack(bf16_sign(b[k]), bf16_exponent(b[k]), bf16_mantissa(b[k]), kBf16FractionBits);
-    AlignedTerm& t = block.terms[block.count++];
-    t.negative = x.negative != y.negative;
-    t.exponent = x.exponent + y.exponent;
-    t.significand = x.significand * y.significand;
-    t.fraction_bits = kProductFractionBits;
+    block.terms[block.count++] = AlignedTerm{.is_c = false,
+                                             .negative = x.negative != y.negative,
+                                             .exponent = x.exponent + y.exponent,
+                                             .significand = x.significand * y.significand,
+                                             .fraction_bits = kProductFractionBits,
+                                             .kept = 0,
+                                             .dropped_bits = false};
   }
   // c enters the same alignment as the products (`global_alignment = 1`), unless it is zero: a
   // zero c does not pull the anchor down (`c_min_exp_limit = 0`).
   const uint32_t cu = bits_of(c);
   if ((cu & 0x7FFFFFFFu) != 0) {
     const Unpacked z = unpack(cu >> 31, (cu >> 23) & 0xFFu, cu & 0x7FFFFFu, kFp32FractionBits);
-    AlignedTerm& t = block.terms[block.count++];
-    t.is_c = true;
-    t.negative = z.negative;
-    t.exponent = z.exponent;
-    t.significand = z.significand;
-    t.fraction_bits = kFp32FractionBits;
+    block.terms[block.count++] = AlignedTerm{.is_c = true,
+                                             .negative = z.negative,
+                                             .exponent = z.exponent,
+                                             .significand = z.significand,
+                                             .fraction_bits = kFp32FractionBits,
+                                             .kept = 0,
+                                             .dropped_bits = false};
   }
   if (block.count == 0) return block;  // all products zero and c = 0: the sum is 0
 

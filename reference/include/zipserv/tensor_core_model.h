@@ -54,16 +54,18 @@ inline constexpr int kNoAnchorClamp = -1024;
 /// a tensor-core model.
 const TensorCoreParams& tensor_core_params(MmaNumerics numerics);
 
-/// One term of a fused block (a product or c) after alignment to the block's anchor.
+/// One term of a fused block (a product or c) after alignment to the block's anchor. (No default
+/// member values: an AlignedBlock's unused terms cost nothing to create; align_block() sets
+/// every field of the terms it uses.)
 struct AlignedTerm {
-  bool is_c = false;          ///< the accumulator c rather than a product
-  bool negative = false;      ///< sign of the term
-  int exponent = 0;           ///< exponent of the significand's units bit (e_a + e_b, or c's)
-  uint32_t significand = 0;   ///< exact significand: product of two BF16 significands (14 fraction
-                              ///< bits) or c's 24-bit significand (23 fraction bits)
-  int fraction_bits = 0;      ///< 14 for a product, 23 for c
-  uint64_t kept = 0;          ///< |term| truncated, in units of 2^lsb_exponent
-  bool dropped_bits = false;  ///< true if the truncation removed non-zero bits
+  bool is_c;              ///< the accumulator c rather than a product
+  bool negative;          ///< sign of the term
+  int exponent;           ///< exponent of the significand's units bit (e_a + e_b, or c's)
+  uint32_t significand;   ///< exact significand: product of two BF16 significands (14 fraction
+                          ///< bits) or c's 24-bit significand (23 fraction bits)
+  int fraction_bits;      ///< 14 for a product, 23 for c
+  uint64_t kept;          ///< |term| truncated, in units of 2^lsb_exponent
+  bool dropped_bits;      ///< true if the truncation removed non-zero bits
 };
 
 /// A fused block after steps 1..4 (see the file comment), before normalisation.
@@ -72,7 +74,7 @@ struct AlignedBlock {
   int anchor_exponent = 0;              ///< E
   int lsb_exponent = 0;                 ///< E - 23 - extra_alignment_bits: weight of one unit
   int count = 0;                        ///< terms in use (zero products and c = 0 are left out)
-  std::array<AlignedTerm, kMaxTerms> terms{};
+  std::array<AlignedTerm, kMaxTerms> terms;  ///< terms[0..count): products in input order, then c
   int64_t sum = 0;                      ///< signed sum of the kept terms, in units of 2^lsb_exponent
 };
 
