@@ -33,7 +33,7 @@ struct TensorCoreCase {
 struct TensorCoreValidation {
   std::string gpu;                   ///< folder name: "A100", "L40S" or "H100"
   int k = 0;                         ///< products per case (8 on A100 and L40S, 16 on H100)
-  std::vector<TensorCoreCase> cases;
+  std::vector<TensorCoreCase> cases;  ///< in file order (case i is line i + 1)
 };
 
 /// returns the cases of `numerics`'s GPU (tensor_core_params(numerics).gpu) from `dir`
