@@ -6,7 +6,7 @@
  *  (arXiv 2512.07004, 2025), whose MATLAB implementation (repository
  *  north-numerical-computing/MATLAB-tensor-core, BSD-2) was validated bit for bit against the
  *  GPUs; data/tensor-core-validation/ holds 5000 of those GPU results per architecture, and
- *  tests/reference/tensor_core_model_test.cpp reproduces every one of them.
+ *  tests/tensorcore/tensor_core_model_test.cpp reproduces every one of them.
  *
  *  One *fused block* of n products (n = 8 on A100 and L40S, 16 on H100) and the accumulator c:
  *
