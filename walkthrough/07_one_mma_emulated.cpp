@@ -26,9 +26,9 @@
 //   - The measured H100 case: which product bits sm90 drops (below its last kept bit) and which
 //     of ieee_sequential's 16 additions round; sm90 writes the H100's bits, ieee_sequential not.
 //   - The same on real weights: an output of the first mma where the two numerics differ.
+#include <bit>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <span>
 #include <string>
 #include <vector>
@@ -48,11 +48,7 @@ using namespace zipserv;
 
 namespace {
 
-uint32_t bits_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
+uint32_t bits_of(float f) { return std::bit_cast<uint32_t>(f); }
 
 // Prints why ieee_sequential and sm90 give different bits for d = c + sum a[k] b[k] (16 terms):
 // the additions of the sequential order that round (and by how much), then the sm90 block:

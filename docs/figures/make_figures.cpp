@@ -18,7 +18,6 @@
 #include <bit>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -225,11 +224,7 @@ void histogram(const std::string& dir, const std::string& data_dir, const std::s
 }
 
 
-uint32_t float_bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
+uint32_t float_bits(float f) { return std::bit_cast<uint32_t>(f); }
 
 // One measured H100 dot product (the first whose GPU result differs from the reference's
 // sequential order) through the sm90 model: every product's exact bits placed by weight, the

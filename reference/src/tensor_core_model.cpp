@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -38,17 +37,8 @@ constexpr int kFp32MaxExponent = 127;
 constexpr int kFp32MinSubnormalExponent = kFp32MinNormalExponent - kFp32FractionBits;  // -149
 constexpr uint32_t kCanonicalNan = 0x7FFFFFFFu;  // what NVIDIA GPUs write for a NaN FP32 result
 
-uint32_t bits_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-
-float float_of(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
+uint32_t bits_of(float f) { return std::bit_cast<uint32_t>(f); }
+float float_of(uint32_t u) { return std::bit_cast<float>(u); }
 
 // A finite non-zero value as significand * 2^(exponent - fraction_bits), with the exponent of a
 // subnormal pinned to the format's minimum (its significand then has no implicit 1). Both BF16 and

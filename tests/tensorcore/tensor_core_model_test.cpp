@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -22,17 +22,8 @@ namespace {
 
 constexpr MmaNumerics kModels[] = {MmaNumerics::sm80, MmaNumerics::sm89, MmaNumerics::sm90};
 
-uint32_t bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-
-float from_bits(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
+uint32_t bits(float f) { return std::bit_cast<uint32_t>(f); }
+float from_bits(uint32_t u) { return std::bit_cast<float>(u); }
 
 // The reference's order for any K: acc = c; acc = fl(acc + fl(a[k] b[k])) for k ascending.
 float ieee_sequential(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b, float c) {
