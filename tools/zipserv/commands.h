@@ -22,6 +22,8 @@ int cmd_inspect(int argc, char** argv);     ///< `zipserv inspect FILE [--json] 
 int cmd_verify(int argc, char** argv);      ///< `zipserv verify ORIGINAL COMPRESSED [--threads N]`
 /// `zipserv check FILE`: written in cmd_check.cpp by the oracle's author; see CMakeLists.txt here.
 int cmd_check(int argc, char** argv);
+/// `zipserv generate MODEL ...`: the Llama forward pass of llama/ (cmd_generate.cpp, linked by llama/CMakeLists.txt).
+int cmd_generate(int argc, char** argv);
 
 /// The options every file-converting subcommand shares, parsed from argv[1..].
 struct CommonArgs {

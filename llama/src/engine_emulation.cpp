@@ -1,0 +1,78 @@
+// The "emulation" matmul engine: the Highway CPU ZipGEMM (zipserv::emu), the default.
+//
+//   zipgemm          emu::zipgemm on weights validated once at load (emu::ValidatedWeights)
+//   decompress_gemm  emu::decode_into a scratch matrix, then emu::dense_gemm
+//   dense_gemm       emu::dense_gemm: the same Highway GEMM code on BF16 weights
+//
+// All three equal zipserv::gemm bit for bit (split_k = 1), so the stage rule changes the speed,
+// never the result.
+#include <string>
+#include <vector>
+
+#include "builtin_engines.h"
+#include "engine_weights.h"
+#include "zipserv/emulation.h"
+
+namespace zipserv::llama {
+namespace {
+
+// Measured crossover of the stage rule (bench/llama, docs/results/llama.md): from this many
+// tokens on, decompressing once and running the dense GEMM beats decoding every block tile once
+// per 64-token column tile.
+constexpr int64_t kEmulationDecompressFromN = 128;
+
+struct EmulationWeights : HostWeights {
+  std::unique_ptr<emu::ValidatedWeights> validated;  // the CPU's "upload": validate() once
+};
+
+class EmulationEngine final : public MatmulEngine {
+ public:
+  explicit EmulationEngine(const EngineOptions& options) : threads_(options.threads) {}
+
+  std::string name() const override { return "emulation"; }
+  std::string description() const override { return std::string("emulation (Highway ") + emu::active_target() + ")"; }
+
+  std::unique_ptr<EngineWeights> prepare(const CompressedMatrix& w) const override {
+    auto h = std::make_unique<EmulationWeights>();
+    h->compressed = &w;
+    h->rows = w.rows;
+    h->cols = w.cols;
+    h->validated = std::make_unique<emu::ValidatedWeights>(w);
+    return h;
+  }
+  std::unique_ptr<EngineWeights> prepare_dense(const uint16_t* w, int64_t m, int64_t k) const override {
+    auto h = std::make_unique<EmulationWeights>();
+    h->dense = w;
+    h->rows = m;
+    h->cols = k;
+    return h;
+  }
+  void zipgemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
+    const auto& h = static_cast<const EmulationWeights&>(w);
+    emu::ZipGemmOptions options;
+    options.threads = threads_;
+    emu::zipgemm(*h.validated, x, n, y, options);
+  }
+  void decompress_gemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
+    const auto& h = static_cast<const EmulationWeights&>(w);
+    std::vector<uint16_t> dense(static_cast<size_t>(h.rows * h.cols));  // (M, K) bf16, this call only
+    emu::decode_into(h.matrix(), dense.data(), threads_);
+    emu::dense_gemm(dense.data(), h.rows, h.cols, x, n, y, threads_);
+  }
+  void dense_gemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
+    const auto& h = static_cast<const EmulationWeights&>(w);
+    emu::dense_gemm(h.dense, h.rows, h.cols, x, n, y, threads_);
+  }
+  int64_t decompress_from_n() const override { return kEmulationDecompressFromN; }
+
+ private:
+  int threads_;
+};
+
+}  // namespace
+
+std::unique_ptr<MatmulEngine> make_emulation_engine(const EngineOptions& options) {
+  return std::make_unique<EmulationEngine>(options);
+}
+
+}  // namespace zipserv::llama
