@@ -7,6 +7,7 @@
 // All three equal zipserv::gemm bit for bit (split_k = 1), so the stage rule changes the speed,
 // never the result.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "builtin_engines.h"
@@ -16,10 +17,14 @@
 namespace zipserv::llama {
 namespace {
 
-// Measured crossover of the stage rule (bench/llama, docs/results/llama.md): from this many
-// tokens on, decompressing once and running the dense GEMM beats decoding every block tile once
-// per 64-token column tile.
-constexpr int64_t kEmulationDecompressFromN = 128;
+// The crossover of the stage rule per Highway target, measured with bench_llama on the synthetic
+// Llama's layer shapes (docs/results/llama.md): from this many tokens on, decompressing once and
+// running the dense GEMM beats decoding every block tile once per 64-token column tile. The
+// fused path's decode costs more on narrower SIMD, so the crossover comes earlier there.
+int64_t decompress_from_n_for(std::string_view target) {
+  if (target == "SSE4") return 128;  // measured: even at 96-128, decompress ahead from 192
+  return 256;                        // measured on AVX2 (fused ahead up to 192); other targets: not yet measured
+}
 
 struct EmulationWeights : HostWeights {
   std::unique_ptr<emu::ValidatedWeights> validated;  // the CPU's "upload": validate() once
@@ -27,7 +32,8 @@ struct EmulationWeights : HostWeights {
 
 class EmulationEngine final : public MatmulEngine {
  public:
-  explicit EmulationEngine(const EngineOptions& options) : threads_(options.threads) {}
+  explicit EmulationEngine(const EngineOptions& options)
+      : threads_(options.threads), decompress_from_n_(decompress_from_n_for(emu::active_target())) {}
 
   std::string name() const override { return "emulation"; }
   std::string description() const override { return std::string("emulation (Highway ") + emu::active_target() + ")"; }
@@ -63,10 +69,11 @@ class EmulationEngine final : public MatmulEngine {
     const auto& h = static_cast<const EmulationWeights&>(w);
     emu::dense_gemm(h.dense, h.rows, h.cols, x, n, y, threads_);
   }
-  int64_t decompress_from_n() const override { return kEmulationDecompressFromN; }
+  int64_t decompress_from_n() const override { return decompress_from_n_; }
 
  private:
   int threads_;
+  int64_t decompress_from_n_;
 };
 
 }  // namespace
