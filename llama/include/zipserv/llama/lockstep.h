@@ -30,7 +30,8 @@ struct Divergence {
   int layer = -1;          ///< decoder layer whose output differs; -1 = the logits
   int64_t token_row = 0;   ///< which of the step's tokens (the prefill has several)
   int64_t index = 0;       ///< element of the residual stream, or the logit's token id
-  float first = 0, second = 0;  ///< the two values
+  float first = 0;         ///< the first side's value
+  float second = 0;        ///< the second side's value
 };
 
 /// The outcome.

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "zipserv/compressed_matrix.h"
+#include "zipserv/llama/config.h"
 
 namespace zipserv::llama {
 
@@ -89,6 +90,13 @@ class MatmulEngine {
 /// How an engine is built.
 struct EngineOptions {
   int threads = 0;  ///< worker threads of a CPU engine; 0 = all hardware threads
+};
+
+/// Thrown by an engine's factory when it cannot run on this machine (e.g. a GPU engine without a
+/// device); tests that run every registered engine skip it, visibly.
+class EngineUnavailable : public LlamaError {
+ public:
+  using LlamaError::LlamaError;
 };
 
 /// Makes a fresh engine.

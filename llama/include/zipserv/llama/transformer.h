@@ -53,9 +53,12 @@ class Transformer {
   const MatmulEngine& engine() const { return engine_; }
 
  private:
+  /// \cond PRIVATE
+  // One layer's matrices, bound to the engine (hidden from the API pages: an implementation detail).
   struct BoundLayer {
     BoundLinear wq, wk, wv, wo, w1, w2, w3;
   };
+  /// \endcond
 
   // out (n, M) f32 = W in (n, K) f32, through BF16 at the engine's boundary.
   void linear(const BoundLinear& w, const float* in, int64_t n, float* out);
