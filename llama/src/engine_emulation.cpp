@@ -39,19 +39,12 @@ class EmulationEngine final : public MatmulEngine {
   std::string description() const override { return std::string("emulation (Highway ") + emu::active_target() + ")"; }
 
   std::unique_ptr<EngineWeights> prepare(const CompressedMatrix& w) const override {
-    auto h = std::make_unique<EmulationWeights>();
-    h->compressed = &w;
-    h->rows = w.rows;
-    h->cols = w.cols;
+    auto h = host_weights<EmulationWeights>(w);
     h->validated = std::make_unique<emu::ValidatedWeights>(w);
     return h;
   }
   std::unique_ptr<EngineWeights> prepare_dense(const uint16_t* w, int64_t m, int64_t k) const override {
-    auto h = std::make_unique<EmulationWeights>();
-    h->dense = w;
-    h->rows = m;
-    h->cols = k;
-    return h;
+    return host_weights<EmulationWeights>(w, m, k);
   }
   void zipgemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
     const auto& h = static_cast<const EmulationWeights&>(w);

@@ -21,19 +21,9 @@ class ReferenceEngine final : public MatmulEngine {
   std::string name() const override { return "reference"; }
   std::string description() const override { return "reference (scalar zipserv::gemm)"; }
 
-  std::unique_ptr<EngineWeights> prepare(const CompressedMatrix& w) const override {
-    auto h = std::make_unique<HostWeights>();
-    h->compressed = &w;
-    h->rows = w.rows;
-    h->cols = w.cols;
-    return h;
-  }
+  std::unique_ptr<EngineWeights> prepare(const CompressedMatrix& w) const override { return host_weights(w); }
   std::unique_ptr<EngineWeights> prepare_dense(const uint16_t* w, int64_t m, int64_t k) const override {
-    auto h = std::make_unique<HostWeights>();
-    h->dense = w;
-    h->rows = m;
-    h->cols = k;
-    return h;
+    return host_weights(w, m, k);
   }
   void zipgemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
     gemm(static_cast<const HostWeights&>(w).matrix(), x, n, y);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 
 #include "zipserv/compressed_matrix.h"
@@ -20,5 +21,25 @@ struct HostWeights : EngineWeights {
     return *compressed;
   }
 };
+
+// A HostWeights (or a type derived from it) referring to a compressed matrix.
+template <typename T = HostWeights>
+std::unique_ptr<T> host_weights(const CompressedMatrix& w) {
+  auto h = std::make_unique<T>();
+  h->compressed = &w;
+  h->rows = w.rows;
+  h->cols = w.cols;
+  return h;
+}
+
+// A HostWeights (or a type derived from it) referring to dense (m, k) bf16 weights.
+template <typename T = HostWeights>
+std::unique_ptr<T> host_weights(const uint16_t* w, int64_t m, int64_t k) {
+  auto h = std::make_unique<T>();
+  h->dense = w;
+  h->rows = m;
+  h->cols = k;
+  return h;
+}
 
 }  // namespace zipserv::llama

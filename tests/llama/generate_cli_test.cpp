@@ -2,12 +2,12 @@
 // --compare proves compressed == original (and catches a changed weight), the forms and engines
 // print the same text, and every bad input is one line `zipserv: <what is wrong>`.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
+#include "cli_test_util.h"
 #include "container_test_util.h"
 #include "zipserv/safetensors.h"
 #include "zipserv/safetensors_writer.h"
@@ -19,31 +19,17 @@ using zipserv::test::write_bytes;
 
 namespace {
 
-struct CommandResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
+using zipserv::test::CommandResult;
 
 // Runs `zipserv generate ARGS`; `args` is passed to the shell as written (quote what needs it).
 CommandResult generate(const ScratchDir& dir, const std::string& args) {
-  const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  const std::string command =
-      std::string(ZIPSERV_CLI_PATH) + " generate " + args + " >" + out + " 2>" + err + " </dev/null";
-  const int raw = std::system(command.c_str());
-  CommandResult r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  const auto o = read_bytes(out), e = read_bytes(err);
-  r.out.assign(o.begin(), o.end());
-  r.err.assign(e.begin(), e.end());
-  return r;
+  return zipserv::test::run_zipserv(dir, "generate " + args);
 }
 
-void expect_one_line_error(const CommandResult& r, const std::string& words) {
+// An error of the run itself: status 1 (a usage error is 2) and one line naming it.
+void expect_run_error(const CommandResult& r, const std::string& words) {
   EXPECT_EQ(r.status, 1) << r.err;
-  EXPECT_TRUE(r.err.starts_with("zipserv: ")) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find(words), std::string::npos) << r.err << " (expected: " << words << ")";
+  zipserv::test::expect_one_line_error(r, words);
 }
 
 const std::string kModel = fixture("stories260K.safetensors");
@@ -74,7 +60,7 @@ TEST(GenerateCli, EveryFormAndEngineTellsTheSameStory) {
   const std::string packed = compress(dir);
   const CommandResult base = generate(dir, packed + " " + kStory);
   ASSERT_EQ(base.status, 0) << base.err;
-  for (const std::string variant : {kModel + " " + kStory, kModel + " --weights original " + kStory,
+  for (const std::string& variant : {kModel + " " + kStory, kModel + " --weights original " + kStory,
                                     packed + " --weights original " + kStory, packed + " --engine reference " + kStory,
                                     kModel + " --engine reference --weights original " + kStory}) {
     const CommandResult r = generate(dir, variant);
@@ -126,9 +112,9 @@ TEST(GenerateCli, SamplingWithASeedIsReproducible) {
 
 TEST(GenerateCli, BadInputIsOneLine) {
   ScratchDir dir;
-  expect_one_line_error(generate(dir, kModel + " --engine tpu"), "unknown engine \"tpu\" (available: reference, emulation");
-  expect_one_line_error(generate(dir, fixture("use-lite-en.safetensors")), "architecture");
-  expect_one_line_error(generate(dir, dir.file("missing.safetensors")), "missing.safetensors");
+  expect_run_error(generate(dir, kModel + " --engine tpu"), "unknown engine \"tpu\" (available: reference, emulation");
+  expect_run_error(generate(dir, fixture("use-lite-en.safetensors")), "architecture");
+  expect_run_error(generate(dir, dir.file("missing.safetensors")), "missing.safetensors");
 
   // A model without its configuration metadata.
   {
@@ -139,7 +125,7 @@ TEST(GenerateCli, BadInputIsOneLine) {
       tensors.push_back({{t.name, t.dtype, t.shape}, {b.begin(), b.end()}});
     }
     zipserv::st::write_safetensors(dir.file("bare.safetensors"), tensors, {});
-    expect_one_line_error(generate(dir, dir.file("bare.safetensors")), "model metadata has no \"dim\"");
+    expect_run_error(generate(dir, dir.file("bare.safetensors")), "model metadata has no \"dim\"");
   }
 
   // A tokenizer with one token too many.
@@ -150,7 +136,7 @@ TEST(GenerateCli, BadInputIsOneLine) {
   tok.insert(tok.end(), reinterpret_cast<const uint8_t*>(&length), reinterpret_cast<const uint8_t*>(&length) + 4);
   tok.push_back('x');
   write_bytes(dir.file("tok513.bin"), tok);
-  expect_one_line_error(generate(dir, kModel + " --tokenizer " + dir.file("tok513.bin")),
+  expect_run_error(generate(dir, kModel + " --tokenizer " + dir.file("tok513.bin")),
                         "vocabulary mismatch: tokenizer " + dir.file("tok513.bin") + " has 513 tokens");
 
   // Usage errors: status 2, the message first.

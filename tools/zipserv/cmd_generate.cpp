@@ -215,22 +215,14 @@ int cmd_generate(int argc, char** argv) {
     for (const std::string& name : llama::engine_names()) u += "    " + name + ": " + llama::engine_summary(name) + "\n";
     return u;
   }();
-  try {
+  return report_exceptions(usage, [&] {
     const Args a = parse(argc, argv);
     if (a.help) {
       std::fputs(usage.c_str(), stdout);
       return 0;
     }
     return run(a);
-  } catch (const UsageError& e) {
-    report_error(e.message, 2);
-    std::fputs(usage.c_str(), stderr);
-    return 2;
-  } catch (const std::bad_alloc&) {
-    return report_error("out of memory");
-  } catch (const std::exception& e) {
-    return report_error(e.what());
-  }
+  });
 }
 
 }  // namespace zipserv::cli

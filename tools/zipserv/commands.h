@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,9 @@ int report_error(const std::string& message, int status = 1);
 
 /// Runs `body`, turning any exception into `zipserv: <what>` and exit status 1, and a
 /// UsageError into its message plus `usage` and exit status 2.
+int report_exceptions(const std::string& usage, const std::function<int()>& body);
+
+/// Parses the arguments and runs `body` under report_exceptions(); `--help` prints `usage`.
 int run_command(const char* usage, int (*body)(const CommonArgs&), int argc, char** argv,
                 const std::vector<std::string>& allowed);
 
