@@ -41,11 +41,11 @@ TEST(BadInput, ModelWithoutConfigMetadata) {
 }
 
 TEST(BadInput, ConfigValuesThatCannotBeRight) {
-  expect_load_error([](auto& m) { m["dim"] = "sixty-four"; }, {}, "\"dim\" is \"sixty-four\"");
-  expect_load_error([](auto& m) { m["n_heads"] = "0"; }, {}, "\"n_heads\" is \"0\"");
-  expect_load_error([](auto& m) { m["n_heads"] = "7"; }, {}, "not a multiple of n_heads");
-  expect_load_error([](auto& m) { m["n_kv_heads"] = "3"; }, {}, "not a multiple of n_kv_heads");
-  expect_load_error([](auto& m) { m["architecture"] = "gpt2"; }, {}, "architecture \"gpt2\"");
+  expect_load_error([](auto& m) { m.insert_or_assign("dim", std::string("sixty-four")); }, {}, "\"dim\" is \"sixty-four\"");
+  expect_load_error([](auto& m) { m.insert_or_assign("n_heads", std::string("0")); }, {}, "\"n_heads\" is \"0\"");
+  expect_load_error([](auto& m) { m.insert_or_assign("n_heads", std::string("7")); }, {}, "not a multiple of n_heads");
+  expect_load_error([](auto& m) { m.insert_or_assign("n_kv_heads", std::string("3")); }, {}, "not a multiple of n_kv_heads");
+  expect_load_error([](auto& m) { m.insert_or_assign("architecture", std::string("gpt2")); }, {}, "architecture \"gpt2\"");
 }
 
 TEST(BadInput, NonLlamaLayouts) {
@@ -56,11 +56,11 @@ TEST(BadInput, NonLlamaLayouts) {
   expect_load_error({}, [](auto& t) {
     for (auto& x : t) if (x.decl.name == "layers.2.attention.wq.weight") x.decl.name = "layers.2.attention.q_proj.weight";
   }, "has no tensor \"layers.2.attention.wq.weight\"");
-  expect_load_error([](auto& m) { m["hidden_dim"] = "128"; }, {},
+  expect_load_error([](auto& m) { m.insert_or_assign("hidden_dim", std::string("128")); }, {},
                     "\"layers.0.feed_forward.w1.weight\" has shape [172, 64], the config says [128, 64]");
-  expect_load_error([](auto& m) { m["n_layers"] = "4"; }, {}, "more layers than n_layers = 4");
-  expect_load_error([](auto& m) { m["n_layers"] = "6"; }, {}, "has no tensor \"layers.5.attention_norm.weight\"");
-  expect_load_error([](auto& m) { m["vocab_size"] = "500"; }, {}, "\"tok_embeddings.weight\" has shape [512, 64]");
+  expect_load_error([](auto& m) { m.insert_or_assign("n_layers", std::string("4")); }, {}, "more layers than n_layers = 4");
+  expect_load_error([](auto& m) { m.insert_or_assign("n_layers", std::string("6")); }, {}, "has no tensor \"layers.5.attention_norm.weight\"");
+  expect_load_error([](auto& m) { m.insert_or_assign("vocab_size", std::string("500")); }, {}, "\"tok_embeddings.weight\" has shape [512, 64]");
 }
 
 TEST(BadInput, CompressedModelWithoutConfigToo) {
