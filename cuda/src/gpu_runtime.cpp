@@ -56,6 +56,13 @@ class GpuRuntime final : public Runtime {
     check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "reading the SM count");
     return sms;
   }
+  int compute_capability() override {
+    int device = 0, major = 0, minor = 0;
+    check_cuda(cudaGetDevice(&device), "cudaGetDevice");
+    check_cuda(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device), "reading the compute capability");
+    check_cuda(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device), "reading the compute capability");
+    return 10 * major + minor;
+  }
   void launch_fused_compressed(const CompressedView& w, const GemmBuffers& b, CUstream_st* stream) override {
     on_gpu::launch_fused_compressed(w, b, stream);
   }
@@ -64,6 +71,9 @@ class GpuRuntime final : public Runtime {
   }
   void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream) override {
     on_gpu::launch_decompress(w, out, stream);
+  }
+  void launch_mma_probe(const uint16_t* a, const uint16_t* b, const float* c, float* d, int64_t problems) override {
+    on_gpu::launch_mma_probe(a, b, c, d, problems, nullptr);
   }
   void cublas_gemm(cublasContext* handle, const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n,
                    uint16_t* y) override {

@@ -25,9 +25,11 @@ class AbsentGpuRuntime final : public Runtime {
   void fill(void*, int, size_t) override { not_built(); }
   void synchronize(const char*) override { not_built(); }
   int sm_count() override { not_built(); }
+  int compute_capability() override { not_built(); }
   void launch_fused_compressed(const CompressedView&, const GemmBuffers&, CUstream_st*) override { not_built(); }
   void launch_fused_dense(const DenseView&, const GemmBuffers&, CUstream_st*) override { not_built(); }
   void launch_decompress(const CompressedView&, uint16_t*, CUstream_st*) override { not_built(); }
+  void launch_mma_probe(const uint16_t*, const uint16_t*, const float*, float*, int64_t) override { not_built(); }
   void cublas_gemm(cublasContext*, const uint16_t*, int64_t, int64_t, const uint16_t*, int64_t, uint16_t*) override {
     not_built();
   }

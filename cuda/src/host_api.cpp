@@ -108,6 +108,36 @@ std::vector<uint16_t> gemm_uncompressed(const uint16_t* w, int64_t m, int64_t k,
   });
 }
 
+std::optional<MmaNumerics> backend_numerics() {
+  const Backend& b = current_backend();
+  if (b.kind == BackendKind::simulator) return b.simulator.numerics;
+  require_device();
+  switch (detail::current_runtime().compute_capability()) {
+    case 80: return MmaNumerics::sm80;
+    case 89: return MmaNumerics::sm89;
+    case 90: return MmaNumerics::sm90;
+    default: return std::nullopt;
+  }
+}
+
+std::vector<float> mma_tiles(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b,
+                             const std::vector<float>& c) {
+  const size_t problems = c.size() / 128;
+  if (c.size() % 128 != 0 || a.size() != problems * 256 || b.size() != problems * 128)
+    reject("mma_tiles needs a (P, 16, 16), b (P, 16, 8) and c (P, 16, 8) for one P; got " + std::to_string(a.size()) +
+           ", " + std::to_string(b.size()) + " and " + std::to_string(c.size()) + " elements");
+  require_device();
+  if (problems == 0) return {};
+  const DeviceAllocation ad = upload_array(a.data(), a.size()), bd = upload_array(b.data(), b.size()),
+                         cd = upload_array(c.data(), c.size());
+  DeviceAllocation dd(c.size() * sizeof(float));
+  detail::current_runtime().launch_mma_probe(static_cast<const uint16_t*>(ad.get()), static_cast<const uint16_t*>(bd.get()),
+                                             static_cast<const float*>(cd.get()), static_cast<float*>(dd.get()),
+                                             static_cast<int64_t>(problems));
+  detail::current_runtime().synchronize("running the mma probe");
+  return download_array<float>(dd, c.size());
+}
+
 std::vector<uint16_t> cublas_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n) {
   if (w == nullptr) reject("w (weights) is a null pointer");
   validate_gemm_launch(m, k, x, n, 1);

@@ -47,7 +47,10 @@ void check_compressed_view(const CompressedView& w);
   void launch_split_k_reduction(const float* partials, int split_k, int64_t count, uint16_t* y,             \
                                 CUstream_st* stream);                                                       \
   /** The decompression kernel: W -> out (M, K) row-major. */                                                \
-  void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream);
+  void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream);                      \
+  /** One mma.sync per warp on `problems` tile triples (mma_probe_kernel.cuh). */                          \
+  void launch_mma_probe(const uint16_t* a, const uint16_t* b, const float* c, float* d, int64_t problems,    \
+                        CUstream_st* stream);
 
 namespace on_gpu {
 ZIPSERV_DECLARE_LAUNCHERS

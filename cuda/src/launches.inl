@@ -10,6 +10,7 @@
 #include "decompress_kernel.cuh"
 #include "kernel_launch.h"
 #include "kernel_launcher.h"
+#include "mma_probe_kernel.cuh"
 #include "split_k_reduction.cuh"
 #include "zipgemm_kernel.cuh"
 
@@ -103,6 +104,13 @@ void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stre
   launch_kernel("decompress_kernel", decompress_kernel, decompress_grid(w.rows, w.cols), kThreadsPerBlock,
                 static_cast<size_t>(l.total_bytes), stream, w, l, (w.rows + kTileM - 1) / kTileM,
                 (w.cols + kTileK - 1) / kTileK, aligned, out);
+}
+
+void launch_mma_probe(const uint16_t* a, const uint16_t* b, const float* c, float* d, int64_t problems,
+                      CUstream_st* stream) {
+  constexpr int kWarps = 4;
+  launch_kernel("mma_probe_kernel", mma_probe_kernel, GridShape{(problems + kWarps - 1) / kWarps, 1, 1}, 32 * kWarps,
+                0, stream, a, b, c, d, problems);
 }
 
 }  // namespace zipserv::cuda::detail::ZIPSERV_CUDA_TARGET

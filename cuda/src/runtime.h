@@ -29,10 +29,13 @@ class Runtime {
   virtual void fill(void* dst, int byte, size_t bytes) = 0;
   virtual void synchronize(const char* what) = 0;
   virtual int sm_count() = 0;
+  /// 10 major + minor of the device (86 for 8.6); 0 on cuda-sim.
+  virtual int compute_capability() = 0;
 
   virtual void launch_fused_compressed(const CompressedView& w, const GemmBuffers& b, CUstream_st* stream) = 0;
   virtual void launch_fused_dense(const DenseView& w, const GemmBuffers& b, CUstream_st* stream) = 0;
   virtual void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream) = 0;
+  virtual void launch_mma_probe(const uint16_t* a, const uint16_t* b, const float* c, float* d, int64_t problems) = 0;
   virtual void cublas_gemm(cublasContext* handle, const uint16_t* w, int64_t m, int64_t k, const uint16_t* x,
                            int64_t n, uint16_t* y) = 0;
   virtual cublasContext* create_cublas() = 0;

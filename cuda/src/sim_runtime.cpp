@@ -37,6 +37,7 @@ class SimRuntime final : public Runtime {
   void fill(void* dst, int byte, size_t bytes) override { std::memset(dst, byte, bytes); }
   void synchronize(const char*) override {}
   int sm_count() override { return kSimulatedSmCount; }
+  int compute_capability() override { return 0; }
   void launch_fused_compressed(const CompressedView& w, const GemmBuffers& b, CUstream_st* stream) override {
     on_sim::launch_fused_compressed(w, b, stream);
   }
@@ -45,6 +46,9 @@ class SimRuntime final : public Runtime {
   }
   void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream) override {
     on_sim::launch_decompress(w, out, stream);
+  }
+  void launch_mma_probe(const uint16_t* a, const uint16_t* b, const float* c, float* d, int64_t problems) override {
+    on_sim::launch_mma_probe(a, b, c, d, problems, nullptr);
   }
   void cublas_gemm(cublasContext*, const uint16_t*, int64_t, int64_t, const uint16_t*, int64_t, uint16_t*) override {
     throw std::runtime_error("zipserv::cuda: cuBLAS needs a GPU (cuda-sim runs only this project's kernels)");

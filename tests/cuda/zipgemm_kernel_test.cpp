@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "zipserv/decode.h"
 #include "zipserv/encode.h"
 #include "zipserv/gemm.h"
+#include "zipserv/mma_numerics.h"
 #ifdef ZIPSERV_HAVE_CONTAINER
 #include "zipserv/safetensors.h"
 #endif
@@ -213,6 +216,78 @@ TEST_P(ZipGemm, RealFixturesEqualDenseTwinAndStayWithinBound) {
     }
 }
 #endif
+
+// Random tensor-core dot products through the real mma.sync (mma_probe_kernel.cuh): every output
+// must carry exactly the bits zipserv::mma_dot16 gives under the backend's numerics. On a GPU that
+// is the proof, on the device, that the model of its architecture predicts it (10^5 dot
+// products); on cuda-sim it proves the simulator gathers operands and applies every numerics.
+TEST_P(ZipGemm, MmaOutputsEqualTheNumericsModelBitForBit) {
+  std::vector<MmaNumerics> models;
+  if (on_simulator()) {
+    models.assign(std::begin(kAllMmaNumerics), std::end(kAllMmaNumerics));
+  } else if (const auto n = backend_numerics()) {
+    models.push_back(*n);
+  } else {
+    GTEST_SKIP() << "no validated tensor-core model for this GPU's compute capability";
+  }
+  const int64_t problems = on_simulator() ? 64 : 782;  // 782 x 128 outputs > 10^5 dot products
+  std::vector<uint16_t> a(static_cast<size_t>(problems * 256)), b(static_cast<size_t>(problems * 128));
+  std::vector<float> c(static_cast<size_t>(problems * 128));
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  // Signs and exponents spread over +-2^24, so alignment shifts, cancellation and carries all occur.
+  auto value = [&] { return std::ldexp(static_cast<float>(next() % 2000) / 1000.0f - 1.0f, static_cast<int>(next() % 48) - 24); };
+  for (uint16_t& v : a) v = float_to_bf16_rne(value());
+  for (uint16_t& v : b) v = float_to_bf16_rne(value());
+  for (float& v : c) v = next() % 4 == 0 ? 0.0f : value();
+  for (const MmaNumerics model : models) {
+    sim::Options options;
+    options.numerics = model;
+    const BackendScope scope(on_simulator() ? Backend::cuda_sim(options) : current_backend());
+    const std::vector<float> d = mma_tiles(a, b, c);
+    int64_t differ = 0;
+    for (int64_t p = 0; p < problems; ++p)
+      for (int m = 0; m < 16; ++m)
+        for (int n = 0; n < 8; ++n) {
+          uint16_t row[16], col[16];
+          for (int k = 0; k < 16; ++k) {
+            row[k] = a[static_cast<size_t>(p * 256 + 16 * m + k)];
+            col[k] = b[static_cast<size_t>(p * 128 + 8 * k + n)];
+          }
+          const float expect = mma_dot16(model, row, col, c[static_cast<size_t>(p * 128 + 8 * m + n)]);
+          const float got = d[static_cast<size_t>(p * 128 + 8 * m + n)];
+          if (std::memcmp(&expect, &got, 4) != 0 && differ++ < 5)
+            ADD_FAILURE() << numerics_name(model) << ": problem " << p << " (m " << m << ", n " << n << "): got "
+                          << got << ", model " << expect;
+        }
+    EXPECT_EQ(differ, 0) << numerics_name(model) << ": outputs that differ from the model";
+  }
+}
+
+// The stronger rule of the oracle: the real kernel on cuda-sim under the model of this GPU
+// predicts the GPU's output bits, whatever the inputs (GPU only).
+TEST_P(ZipGemm, SimulatorUnderThisGpusModelPredictsItsOutputBits) {
+  if (on_simulator()) GTEST_SKIP() << "compares a GPU with cuda-sim: runs in the /gpu instance";
+  const auto model = backend_numerics();
+  if (!model) GTEST_SKIP() << "no validated tensor-core model for this GPU's compute capability";
+  sim::Options options;
+  options.numerics = *model;
+  for (const auto& [m, k] : {std::pair<int64_t, int64_t>{200, 320}, {172, 203}, {256, 1024}}) {
+    const auto w = test::gaussian_values(m * k, 0.02, 41);
+    const auto x = test::gaussian_values(33 * k, 1.0, 42);
+    const CompressedMatrix c = encode(w.data(), m, k);
+    for (int64_t n : {1, 8, 33})
+      for (int split : {1, 2}) {
+        const auto gpu = zipgemm(c, x.data(), n, ZipGemmOptions{split});
+        const BackendScope on_cpu(Backend::cuda_sim(options));
+        EXPECT_EQ(zipgemm(c, x.data(), n, ZipGemmOptions{split}), gpu)
+            << numerics_name(*model) << " " << shape_name(m, k, n, split);
+      }
+  }
+}
 
 }  // namespace
 }  // namespace zipserv::cuda
