@@ -36,6 +36,7 @@
 
 #include "fragment_gather-inl.h"
 #include "gemm_plan.h"
+#include "gemv_mma-inl.h"
 #include "hwy/highway.h"
 #include "mma_emulation-inl.h"
 
@@ -74,7 +75,7 @@ HWY_INLINE void RunGemmItem(const GemmPlan& plan, int64_t index) {
     }
     const float* x = plan.x + n0 * plan.x_stride + col0;  // Step 4
     if (ncols < kUnpackOnceColumns) {
-      MmaBlockTileFromRegisters(regs, x, plan.x_stride, ncols, acc.data());
+      MmaBlockTileNarrow(regs, x, plan.x_stride, ncols, acc.data());
     } else {
       for (int s = 0; s < kStripsPerBlockTile; ++s) {
         UnpackStripColumns(regs + s * kStripRegs, a_cols);
