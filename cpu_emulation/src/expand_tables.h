@@ -98,6 +98,29 @@ alignas(64) inline constexpr RowExpandTables kRowExpandTables = {
     make_sign_mantissa_selectors(), make_fallback_selectors(), make_code_bit_table(1, 8), make_code_bit_table(2, 0),
     make_code_bit_table(4, 0)};
 
+// The worked example of the file comment, hf = 0b00000101: elements 0 and 2 read sign/mantissa
+// bytes 0 and 1 (both bytes of their lanes), element 1 reads fallback entry 0 (bytes 0, 1),
+// element 3 entry 1 (bytes 2, 3), element 7 entry 5 (bytes 10, 11).
+static_assert(kRowExpandTables.sign_mantissa[0b101][0] == 0 && kRowExpandTables.sign_mantissa[0b101][1] == 0 &&
+              kRowExpandTables.sign_mantissa[0b101][4] == 1 && kRowExpandTables.sign_mantissa[0b101][5] == 1 &&
+              kRowExpandTables.sign_mantissa[0b101][2] == kZeroByte);
+static_assert(kRowExpandTables.fallback[0b101][2] == 0 && kRowExpandTables.fallback[0b101][3] == 1 &&
+              kRowExpandTables.fallback[0b101][6] == 2 && kRowExpandTables.fallback[0b101][14] == 10 &&
+              kRowExpandTables.fallback[0b101][15] == 11 && kRowExpandTables.fallback[0b101][0] == kZeroByte);
+// Code 5 (code bits 1 and 4 set) in lane 0: low byte 5, high byte 5 | 8.
+static_assert((kRowExpandTables.code_bit1[1][0] | kRowExpandTables.code_bit4[1][0]) == 5 &&
+              (kRowExpandTables.code_bit1[1][1] | kRowExpandTables.code_bit4[1][1]) == 13);
+
+/// t[b] = popcount(b): for targets without a POPCNT instruction (SSSE3), where the builtin
+/// popcount is a library call.
+constexpr std::array<uint8_t, 256> make_byte_popcounts() {
+  std::array<uint8_t, 256> t{};
+  for (unsigned b = 0; b < 256; ++b) t[b] = static_cast<uint8_t>(rank_below(b, 8));
+  return t;
+}
+/// The set bits of each byte value.
+alignas(64) inline constexpr std::array<uint8_t, 256> kBytePopcounts = make_byte_popcounts();
+
 /// returns the 16-byte table ExponentFieldBytes() looks codes up in: entry c (0..7) is the low
 /// byte of ((start_exp + c) mod 256) << 7, entry 8 + c its high byte; code 0 (a fallback
 /// element) gives 0 in both, so the element's fallback value can be OR-ed in.

@@ -12,10 +12,11 @@
  *   3.   for each strip s (warp s): decode the strip's fragments (or, for the dense baseline,
  *        load them with 16-byte row copies) into the block tile's register files;
  *   4.   run the MMAs of the 4 slices for every column of the N tile into the accumulators:
- *        narrow N tiles (fewer than kUnpackOnceColumns columns, the GEMV) unpack the columns
- *        on the fly and sum all 4 strips together (MmaBlockTileFromRegisters: 4 or 8
- *        independent add chains); wider ones unpack each strip once into FP32 columns and
- *        reuse them for every column (MmaColumnsAcrossRows). Both sum k ascending;
+ *        narrow N tiles (fewer than kUnpackOnceColumns columns, the GEMV) take the columns
+ *        straight from the registers, interleaved inside 128-bit blocks, and sum all 4 strips'
+ *        rows together (MmaBlockTileNarrow, gemv_mma-inl.h: 64 / lanes independent add chains
+ *        per column); wider ones unpack each strip once into FP32 columns and reuse them for
+ *        every column (MmaColumnsAcrossRows). Both sum k ascending;
  *   5. write the accumulators of the logical rows to the split's FP32 partial sums.
  *
  *  Live per worker: one block tile's 4 register files (8 KB) and one strip's unpacked columns,

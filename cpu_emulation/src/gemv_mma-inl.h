@@ -115,6 +115,8 @@ HWY_INLINE void MmaBlockTileInterleaved(const uint32_t* HWY_RESTRICT regs, const
   for (int q = 0; q < kSlicesPerStrip; ++q)
     for (int j = 0; j < 2; ++j) {
       const int k0 = 16 * q + 8 * j;  // ascending: q, j, then t and the odd column
+      // Unrolled, so that the sums stay in registers and the chunks' chains interleave.
+#pragma GCC unroll 16
       for (int h = 0; h < kChunks; ++h) {
         const int s = h / kChunksPerStrip, m0 = (h % kChunksPerStrip) * static_cast<int>(kLanes);
         const uint32_t* pair = regs + s * kRegsPerStrip + (q * kARegsPerLane + 2 * j) * kWarpLanes + 4 * m0;
@@ -130,6 +132,7 @@ HWY_INLINE void MmaBlockTileInterleaved(const uint32_t* HWY_RESTRICT regs, const
                              hn::BitCast(d, hn::InterleaveLower(d64, hi01, hi23)),
                              hn::BitCast(d, hn::InterleaveUpper(d64, hi01, hi23))};  // pairs[t]: lane 4b+i = row i*B+b
         // Step 2
+#pragma GCC unroll 4
         for (int t = 0; t < 4; ++t) {
           const int k = k0 + 2 * t;
           const VF lo = hn::BitCast(df, hn::ShiftLeft<16>(pairs[t]));  // REFERENCE: bf16_to_float(low half)

@@ -120,7 +120,11 @@ HWY_INLINE StreamCursors DecodeRowsTableExpand(const uint8_t* HWY_RESTRICT b1, c
     const V exponent = hn::TableLookupBytes(exponent_bytes, codes);
     hn::StoreU(hn::Or(hn::Or(hn::And(sm, sign_and_mantissa), exponent), fb), d8, out_bytes + 16 * j);
     // Step 5
+#if HWY_TARGET == HWY_SSSE3
+    const size_t hf_count = kBytePopcounts[at_hf >> 4];  // no POPCNT instruction on this target
+#else
     const size_t hf_count = hwy::PopCount(at_hf);
+#endif
     hf_total += hf_count;
     sm_next += hf_count;
     full_next += 16 - 2 * hf_count;
