@@ -40,12 +40,20 @@ def medians(path):
     return data["context"], out, reps
 
 
+TARGET_ORDER = ("AVX3_SPR", "AVX3_ZEN4", "AVX3_DL", "AVX3", "AVX2", "SSE4", "SSSE3", "EMU128", "SCALAR")
+
+
+def target_rank(label):
+    return TARGET_ORDER.index(label) if label in TARGET_ORDER else len(TARGET_ORDER)
+
+
 def targets_of(runs, prefix):
-    seen = []
-    for (name, label) in runs:
-        if name.startswith(prefix) and label not in seen:
-            seen.append(label)
-    return seen
+    """The labels of the runs whose name starts with `prefix`, widest target first."""
+    return sorted({label for (name, label) in runs if name.startswith(prefix)}, key=target_rank)
+
+
+def ms(value):
+    return f"{value:.3f}" if value < 1 else f"{value:.1f}"
 
 
 def gbs(nbytes, ms):
@@ -79,9 +87,10 @@ def table(context, runs, reps):
     lines.append("| decoder | target | threads | CPU ms | wall ms | GB/s (CPU) | vs reference | goal |")
     lines.append("|---|---|---|---|---|---|---|---|")
     ref = runs.get(("Decode/reference/4096x4096/threads:1", ""))
-    for (name, label), b in runs.items():
-        if not name.startswith("Decode/"):
-            continue
+    decode_rows = sorted(((name, label) for (name, label) in runs if name.startswith("Decode/")),
+                         key=lambda r: (r[0].split("/")[1] != "reference", target_rank(r[1]), r[0]))
+    for (name, label) in decode_rows:
+        b = runs[(name, label)]
         _, impl, _, threads = name.split("/")
         rate = gbs(4096 * 4096 * 2, b["cpu_time"])
         ratio = ref["cpu_time"] / b["cpu_time"] if ref else float("nan")
@@ -129,8 +138,8 @@ def table(context, runs, reps):
                     if shape != IN_CACHE_SHAPE:
                         goal = "met" if not misses else "not met: " + ", ".join(misses)
                     lines.append(
-                        f"| {shape} | {n} | {threads} | {z['cpu_time']:.1f} ({z['real_time']:.1f}) | "
-                        f"{d['cpu_time']:.1f} ({d['real_time']:.1f}) | {e['cpu_time']:.1f} ({e['real_time']:.1f}) | "
+                        f"| {shape} | {n} | {threads} | {ms(z['cpu_time'])} ({ms(z['real_time'])}) | "
+                        f"{ms(d['cpu_time'])} ({ms(d['real_time'])}) | {ms(e['cpu_time'])} ({ms(e['real_time'])}) | "
                         f"{dz:.2f} | {ez:.2f} | {rate:.1f} | {share} | {goal} |")
     validate = {name.split("/")[1]: v for (name, label), v in runs.items() if name.startswith("Validate/")}
     first = (targets_of(runs, "Gemm/zipgemm/") or [""])[0]
