@@ -118,6 +118,15 @@ void validate(const CompressedMatrix& m) {
            std::to_string(round_up(fb, 8)) + ")" + at_tile(t));
     for (int64_t p = hf; p < hf_seg; ++p)
       if (m.sign_mantissa[hf_begin + p] != 0) fail("non-zero stream padding in sign_mantissa" + at_tile(t));
+    // Canonical form: a fallback value is one whose exponent lies outside the window. The encoder
+    // never stores an in-window weight in `full`; accepting one would decode correctly but let two
+    // files hold the same weights with the same window, so it is refused.
+    for (int64_t p = 0; p < fb; ++p) {
+      const uint16_t v = m.full[fb_begin + p];
+      if (element_code(v, m.start_exp) != 0)
+        fail("fallback value " + std::to_string(p) + " (exponent " + std::to_string(bf16_exponent(v)) +
+             ") lies inside the window, so it is not in canonical form" + at_tile(t));
+    }
     for (int64_t p = fb; p < fb_seg; ++p)
       if (m.full[fb_begin + p] != 0) fail("non-zero stream padding in full" + at_tile(t));
   }
