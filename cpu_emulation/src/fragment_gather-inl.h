@@ -26,6 +26,7 @@
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "zipserv/compressed_matrix.h"
+#include "zipserv/decoder_faults.h"
 #include "zipserv/fragment_layout.h"
 #include "zipserv/lane_decode.h"
 
@@ -57,13 +58,21 @@ HWY_INLINE void DecodeStripFragments(const CompressedMatrix& m, int64_t t, int s
   const int64_t e = 2 * (t * kStripsPerBlockTile + s);
   StreamCursors cursors{m.median_offsets[e], m.median_offsets[e + 1]};  // REFERENCE: strip_cursors(m, t, s)
   const int64_t f0 = (t * kStripsPerBlockTile + s) * kFragTilesPerStrip;  // the strip's first FragTile
+  const DecoderFault* fault = armed_decoder_fault();  // nullptr unless a test injects a decoder bug
   for (int q = 0; q < kSlicesPerStrip; ++q) {
     SliceBitmaps bitmaps;  // REFERENCE: slice_bitmaps(m, t, s, q)
     for (int i = 0; i < kFragTilesPerSlice; ++i) {
       const int64_t f = f0 + q * kFragTilesPerSlice + i;
       bitmaps[i] = {m.bitmap1[f], m.bitmap2[f], m.bitmap3[f]};
     }
-    cursors = DecodeSliceBitmapPopcount(bitmaps, cursors, st, regs + q * kARegsPerLane * kWarpLanes);
+    uint32_t* slice_regs = regs + q * kARegsPerLane * kWarpLanes;  // (R4, T32)
+    if (HWY_UNLIKELY(fault != nullptr)) {
+      const StreamCursors start = faulty_slice_cursors(*fault, t, s, q, cursors);
+      cursors = DecodeSliceBitmapPopcount(bitmaps, start, st, slice_regs);
+      apply_register_fault(*fault, t, s, q, bitmaps, start, st, slice_regs);
+      continue;
+    }
+    cursors = DecodeSliceBitmapPopcount(bitmaps, cursors, st, slice_regs);
   }
 }
 
