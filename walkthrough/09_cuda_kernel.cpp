@@ -23,6 +23,8 @@
 //     compared exactly with its own dense twin (same order); the oracle's GEMM rule says how it
 //     is compared with the reference (tests/oracle/gemm_rule.h).
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "walkthrough.h"
@@ -37,6 +39,10 @@ using namespace zipserv;
 
 int main() {
   if (!cuda::device_available()) {
+    if (const char* required = std::getenv("ZIPSERV_REQUIRE_GPU"); required && std::string(required) == "1") {
+      std::printf("ZIPSERV_REQUIRE_GPU=1 but no CUDA device answers: step 09 FAILED\n");
+      return 1;
+    }
     std::printf("no CUDA device on this machine: step 09 skipped (exit 77 = ctest 'skipped')\n");
     return 77;
   }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -19,6 +20,27 @@
 #include "zipserv/cuda/device_matrix.h"
 
 namespace zipserv::cuda::test {
+
+/// True when ZIPSERV_REQUIRE_GPU=1: the run is a GPU check, so a missing device or a CUDA error
+/// must fail every GPU test instead of skipping it (cuda/run_gpu_checks.sh sets it).
+inline bool gpu_required() {
+  const char* v = std::getenv("ZIPSERV_REQUIRE_GPU");
+  return v != nullptr && std::string(v) == "1";
+}
+
+/// Under ZIPSERV_REQUIRE_GPU=1, fails the whole test program (so every test ctest runs from it)
+/// before any test starts, with the CUDA error's text, unless a device answers.
+class RequireGpuEnvironment final : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (!gpu_required()) return;
+    int devices = 0;
+    const cudaError_t err = cudaGetDeviceCount(&devices);
+    ASSERT_EQ(err, cudaSuccess) << "ZIPSERV_REQUIRE_GPU=1 but CUDA reports: " << cudaGetErrorString(err);
+    ASSERT_GT(devices, 0) << "ZIPSERV_REQUIRE_GPU=1 but there is no CUDA device";
+  }
+};
+inline const bool kRequireGpuEnvironmentAdded = (::testing::AddGlobalTestEnvironment(new RequireGpuEnvironment), true);
 
 #define ZIPSERV_CUDA_CHECK(call) ASSERT_EQ((call), cudaSuccess) << #call << ": " << cudaGetErrorString(cudaGetLastError())
 

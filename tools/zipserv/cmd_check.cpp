@@ -29,7 +29,8 @@ const char* const kUsage =
     "  lane_fragments, decoded, gemm_output), pass or the first divergence. GEMMs use two\n"
     "  activation inputs: small integers in [-8, 8] (n = 8) and N(0, 1) reals (n = 13).\n"
     "  Engines that cannot run here (e.g. cuda without a device) are listed as skipped.\n"
-    "  Exit status 0 only if every engine that ran passed everything.\n"
+    "  Exit status 0 only if every engine that ran passed everything, and every engine named\n"
+    "  with --engine ran (one that was skipped makes it 1).\n"
     "  --engine NAME  check only this engine (repeatable; default: every registered engine)\n"
     "  --json         one JSON object on stdout instead of the table\n"
     "  --verbose      one line per (weight, engine), passing ones included\n";
@@ -249,7 +250,16 @@ int check_file(const Args& a) {
     print_json(a.file, kind, weights.size(), engines, all_passed);
   else
     print_table(a.file, kind, weights.size(), engines, a.verbose);
-  return all_passed ? 0 : 1;
+  // An engine asked for by name must run: a GPU check that passes by skipping checked nothing.
+  bool asked_skipped = false;
+  if (!a.engines.empty())
+    for (const EngineSummary& s : engines)
+      if (!s.skipped.empty()) {
+        std::fprintf(stderr, "zipserv check: engine \"%s\" was asked for but skipped: %s\n", s.name.c_str(),
+                     s.skipped.c_str());
+        asked_skipped = true;
+      }
+  return all_passed && !asked_skipped ? 0 : 1;
 }
 
 }  // namespace
