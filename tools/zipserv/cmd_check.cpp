@@ -246,19 +246,19 @@ int check_file(const Args& a) {
       engines[i].reports.push_back(oracle::check(*runnable[i], w.expected));
       all_passed = all_passed && engines[i].reports.back().passed();
     }
-  if (a.json)
-    print_json(a.file, kind, weights.size(), engines, all_passed);
-  else
-    print_table(a.file, kind, weights.size(), engines, a.verbose);
   // An engine asked for by name must run: a GPU check that passes by skipping checked nothing.
   bool asked_skipped = false;
   if (!a.engines.empty())
     for (const EngineSummary& s : engines)
       if (!s.skipped.empty()) {
-        std::fprintf(stderr, "zipserv check: engine \"%s\" was asked for but skipped: %s\n", s.name.c_str(),
+        std::fprintf(stderr, "zipserv: engine \"%s\" was asked for but skipped: %s\n", s.name.c_str(),
                      s.skipped.c_str());
         asked_skipped = true;
       }
+  if (a.json)
+    print_json(a.file, kind, weights.size(), engines, all_passed && !asked_skipped);
+  else
+    print_table(a.file, kind, weights.size(), engines, a.verbose);
   return all_passed && !asked_skipped ? 0 : 1;
 }
 
