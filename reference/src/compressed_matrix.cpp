@@ -21,7 +21,9 @@ int64_t round_up(int64_t n, int64_t multiple) { return (n + multiple - 1) / mult
 // validate() reads every bitmap word once, so its cost is this popcount. A baseline x86-64 build
 // has no POPCNT instruction and std::popcount becomes a library call, about 1.7x slower overall;
 // target_clones compiles a POPCNT copy beside the portable one and picks at load time.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under ThreadSanitizer: the clone's resolver runs while the program is being loaded, before
+// the TSan runtime is initialized, and its instrumented entry crashes there.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define ZIPSERV_POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
 #else
 #define ZIPSERV_POPCNT_CLONES

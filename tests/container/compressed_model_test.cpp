@@ -103,6 +103,23 @@ std::vector<uint8_t> bf16_weights(size_t count, uint32_t seed) {
   return bytes;
 }
 
+// CompressedModel::from_bytes (the fuzz target's way in) opens what open() opens, and every
+// entry decodes to the original's bytes.
+TEST(CompressedModel, FromBytesOpensWhatOpenOpens) {
+  ScratchDir dir;
+  st::compress_file(fixture("stories260K.safetensors"), dir.file("m"));
+  const std::vector<uint8_t> bytes = read_bytes(dir.file("m"));
+  const st::CompressedModel disk = st::CompressedModel::open(dir.file("m"));
+  const st::CompressedModel mem = st::CompressedModel::from_bytes(bytes, "in memory");
+  ASSERT_EQ(mem.entries().size(), disk.entries().size());
+  for (size_t i = 0; i < disk.entries().size(); ++i) {
+    EXPECT_EQ(mem.entries()[i].name, disk.entries()[i].name);
+    EXPECT_EQ(mem.decode_entry(mem.entries()[i]), disk.decode_entry(disk.entries()[i])) << disk.entries()[i].name;
+  }
+  EXPECT_THROW(st::CompressedModel::from_bytes(read_bytes(fixture("stories260K.safetensors")), "plain"),
+               st::ContainerError);
+}
+
 TEST(CompressedModel, MixedDtypesOddOffsetsAndEdgeShapesRoundTrip) {
   ScratchDir dir;
   std::vector<st::TensorData> tensors;
