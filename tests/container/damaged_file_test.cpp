@@ -1,6 +1,7 @@
 // Damaged compressed models: every kind of damage must end in a ContainerError that names the
-// problem, never a crash, an out-of-bounds read (run under ASan/UBSan) or silently wrong output;
-// and a failed decompress leaves neither the output nor a temporary file behind.
+// problem, never a crash, an out-of-bounds read or silently wrong output (scripts/test.sh runs
+// these tests under ASan + UBSan too, in build-asan/); and a failed decompress leaves neither the
+// output nor a temporary file behind.
 #include <gtest/gtest.h>
 
 #include <filesystem>
