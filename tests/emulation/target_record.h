@@ -40,6 +40,7 @@ inline std::string missing_cpu_features(int64_t target) {
       need(__builtin_cpu_supports("avx512bitalg"), "avx512bitalg");
       need(__builtin_cpu_supports("vpclmulqdq"), "vpclmulqdq");
       need(__builtin_cpu_supports("gfni"), "gfni");
+      need(__builtin_cpu_supports("vaes"), "vaes");
       [[fallthrough]];
     case HWY_AVX3:
       need(avx3, "avx512f/vl/dq/bw");
