@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -29,15 +30,20 @@ inline bool gpu_required() {
 }
 
 /// Under ZIPSERV_REQUIRE_GPU=1, fails the whole test program (so every test ctest runs from it)
-/// before any test starts, with the CUDA error's text, unless a device answers.
+/// before any test starts, with the CUDA error's text, unless a device answers. It exits at once:
+/// gtest would still run the tests after a failed environment, and their GTEST_SKIP would make
+/// ctest report them as skipped, not failed.
 class RequireGpuEnvironment final : public ::testing::Environment {
  public:
   void SetUp() override {
     if (!gpu_required()) return;
     int devices = 0;
     const cudaError_t err = cudaGetDeviceCount(&devices);
-    ASSERT_EQ(err, cudaSuccess) << "ZIPSERV_REQUIRE_GPU=1 but CUDA reports: " << cudaGetErrorString(err);
-    ASSERT_GT(devices, 0) << "ZIPSERV_REQUIRE_GPU=1 but there is no CUDA device";
+    if (err == cudaSuccess && devices > 0) return;
+    std::printf("ZIPSERV_REQUIRE_GPU=1: FAILED, %s\n",
+                err != cudaSuccess ? (std::string("CUDA reports: ") + cudaGetErrorString(err)).c_str()
+                                   : "there is no CUDA device");
+    std::exit(1);
   }
 };
 inline const bool kRequireGpuEnvironmentAdded = (::testing::AddGlobalTestEnvironment(new RequireGpuEnvironment), true);
