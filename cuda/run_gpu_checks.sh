@@ -55,7 +55,12 @@ fi
 TESTS="$BUILD_DIR/tests/cuda"
 if has_step test; then
   step test "ctest -L gpu"
-  (cd "$BUILD_DIR" && ctest -L gpu --output-on-failure --timeout 900) > "$LOG_DIR/ctest_gpu.log" 2>&1 || { echo "gpu tests FAILED"; failed=$((failed + 1)); }
+  # ZIPSERV_REQUIRE_GPU=1: a missing device or a CUDA error fails every gpu test instead of
+  # skipping it; and any gpu test ctest still reports as skipped fails the step.
+  (cd "$BUILD_DIR" && ZIPSERV_REQUIRE_GPU=1 ctest -L gpu --output-on-failure --timeout 900) > "$LOG_DIR/ctest_gpu.log" 2>&1 || { echo "gpu tests FAILED"; failed=$((failed + 1)); }
+  if grep -qE "\*\*\*Skipped|\(Skipped\)|\*\*\*Not Run|did not run" "$LOG_DIR/ctest_gpu.log"; then
+    echo "gpu tests SKIPPED under ZIPSERV_REQUIRE_GPU=1 (see $LOG_DIR/ctest_gpu.log)"; failed=$((failed + 1))
+  fi
   (cd "$BUILD_DIR" && ctest -L cuda -LE gpu --output-on-failure) > "$LOG_DIR/ctest_cuda_host.log" 2>&1 || { echo "host cuda tests FAILED"; failed=$((failed + 1)); }
   grep -E "tests passed|Skipped|Failed" "$LOG_DIR/ctest_gpu.log" | tail -5
 fi

@@ -13,6 +13,7 @@ packages=(
   nlohmann-json3-dev       # JSON header of safetensors files
   libxxhash-dev            # XXH3-128 checksums of every original tensor
   doxygen graphviz         # the documentation site
+  clang libclang-rt-dev    # libFuzzer and the sanitizer runtimes for the fuzz targets (scripts/fuzz.sh)
 )
 if [[ "${1:-}" == "--with-browser" ]]; then
   packages+=(chromium)     # headless browser for the documentation-site test

@@ -24,6 +24,7 @@
 //     Y is compared exactly with its own dense twin; cuda-sim with ieee_sequential numerics adds
 //     them in the reference's order and so also equals the reference GEMM.
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,12 @@ int main() {
   {
     const cuda::BackendScope probe(cuda::Backend::gpu());
     on_gpu = cuda::device_available();
+    const char* required = std::getenv("ZIPSERV_REQUIRE_GPU");  // a GPU check run: no falling back
+    if (!on_gpu && required != nullptr && std::string(required) == "1") {
+      std::printf("ZIPSERV_REQUIRE_GPU=1 but no CUDA device answers (%s): step 09 FAILED\n",
+                  cuda::unavailable_reason().c_str());
+      return 1;
+    }
   }
   const cuda::BackendScope backend(on_gpu ? cuda::Backend::gpu() : cuda::Backend::cuda_sim());
   std::printf("backend: %s\n", cuda::current_backend().describe().c_str());

@@ -26,6 +26,7 @@
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "zipserv/compressed_matrix.h"
+#include "zipserv/decoder_faults.h"
 #include "zipserv/fragment_layout.h"
 #include "zipserv/lane_decode.h"
 
@@ -57,16 +58,19 @@ HWY_INLINE void DecodeStripFragments(const CompressedMatrix& m, int64_t t, int s
   const int64_t e = 2 * (t * kStripsPerBlockTile + s);
   StreamCursors cursors{m.median_offsets[e], m.median_offsets[e + 1]};  // REFERENCE: strip_cursors(m, t, s)
   const int64_t f0 = (t * kStripsPerBlockTile + s) * kFragTilesPerStrip;  // the strip's first FragTile
+  const DecoderFault* fault = armed_decoder_fault();  // nullptr unless a test injects a decoder bug
 #if HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_AVX3_DL
-  // The table-driven expand runs the strip's 16 FragTiles as 128 consecutive rows: the same
-  // cursor advance as slice by slice, FragTile by FragTile (REFERENCE: advance_cursors()).
-  const auto row_bytes = [&](const std::vector<uint64_t>& bitmap) {
-    return reinterpret_cast<const uint8_t*>(bitmap.data() + f0);
-  };
-  (void)DecodeRowsTableExpand(row_bytes(m.bitmap1), row_bytes(m.bitmap2), row_bytes(m.bitmap3),
-                              kFragTilesPerStrip * 8, cursors, st, ExponentFieldBytes(st.start_exp),
-                              reinterpret_cast<uint16_t*>(regs));
-  return;
+  if (HWY_LIKELY(fault == nullptr)) {  // an injected fault runs the slice-by-slice decode below
+    // The table-driven expand runs the strip's 16 FragTiles as 128 consecutive rows: the same
+    // cursor advance as slice by slice, FragTile by FragTile (REFERENCE: advance_cursors()).
+    const auto row_bytes = [&](const std::vector<uint64_t>& bitmap) {
+      return reinterpret_cast<const uint8_t*>(bitmap.data() + f0);
+    };
+    (void)DecodeRowsTableExpand(row_bytes(m.bitmap1), row_bytes(m.bitmap2), row_bytes(m.bitmap3),
+                                kFragTilesPerStrip * 8, cursors, st, ExponentFieldBytes(st.start_exp),
+                                reinterpret_cast<uint16_t*>(regs));
+    return;
+  }
 #endif
   for (int q = 0; q < kSlicesPerStrip; ++q) {
     SliceBitmaps bitmaps;  // REFERENCE: slice_bitmaps(m, t, s, q)
@@ -74,7 +78,14 @@ HWY_INLINE void DecodeStripFragments(const CompressedMatrix& m, int64_t t, int s
       const int64_t f = f0 + q * kFragTilesPerSlice + i;
       bitmaps[i] = {m.bitmap1[f], m.bitmap2[f], m.bitmap3[f]};
     }
-    cursors = DecodeSliceBitmapPopcount(bitmaps, cursors, st, regs + q * kARegsPerLane * kWarpLanes);
+    uint32_t* slice_regs = regs + q * kARegsPerLane * kWarpLanes;  // (R4, T32)
+    if (HWY_UNLIKELY(fault != nullptr)) {
+      const StreamCursors start = faulty_slice_cursors(*fault, t, s, q, cursors);
+      cursors = DecodeSliceBitmapPopcount(bitmaps, start, st, slice_regs);
+      apply_register_fault(*fault, t, s, q, bitmaps, start, st, slice_regs);
+      continue;
+    }
+    cursors = DecodeSliceBitmapPopcount(bitmaps, cursors, st, slice_regs);
   }
 }
 

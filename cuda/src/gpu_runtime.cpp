@@ -16,10 +16,12 @@ class GpuRuntime final : public Runtime {
  public:
   std::string unavailable_reason() const override {
     int count = 0;
-    if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+    const cudaError_t status = cudaGetDeviceCount(&count);
+    if (status != cudaSuccess) {
       (void)cudaGetLastError();
-      return "no CUDA device is available";
+      return std::string("no CUDA device is available: ") + cudaGetErrorName(status) + ": " + cudaGetErrorString(status);
     }
+    if (count == 0) return "no CUDA device is available";
     // BF16 mma.sync and cp.async need sm_80: an older GPU gets this message instead of CUDA's
     // "no kernel image is available".
     int device = 0, major = 0, minor = 0;

@@ -56,6 +56,8 @@ std::vector<uint16_t> run_gemm(int64_t m, int64_t k, const uint16_t* x, int64_t 
 
 bool device_available() { return detail::current_runtime().unavailable_reason().empty(); }
 
+std::string unavailable_reason() { return detail::current_runtime().unavailable_reason(); }
+
 int automatic_split_k(int64_t m, int64_t k, int64_t n) { return choose_split_k(m, k, n, device_sm_count()); }
 
 std::vector<uint16_t> decompress(const CompressedMatrix& m) {

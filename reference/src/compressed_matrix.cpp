@@ -21,7 +21,9 @@ int64_t round_up(int64_t n, int64_t multiple) { return (n + multiple - 1) / mult
 // validate() reads every bitmap word once, so its cost is this popcount. A baseline x86-64 build
 // has no POPCNT instruction and std::popcount becomes a library call, about 1.7x slower overall;
 // target_clones compiles a POPCNT copy beside the portable one and picks at load time.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under ThreadSanitizer: the clone's resolver runs while the program is being loaded, before
+// the TSan runtime is initialized, and its instrumented entry crashes there.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define ZIPSERV_POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
 #else
 #define ZIPSERV_POPCNT_CLONES
@@ -118,6 +120,15 @@ void validate(const CompressedMatrix& m) {
            std::to_string(round_up(fb, 8)) + ")" + at_tile(t));
     for (int64_t p = hf; p < hf_seg; ++p)
       if (m.sign_mantissa[hf_begin + p] != 0) fail("non-zero stream padding in sign_mantissa" + at_tile(t));
+    // Canonical form: a fallback value is one whose exponent lies outside the window. The encoder
+    // never stores an in-window weight in `full`; accepting one would decode correctly but let two
+    // files hold the same weights with the same window, so it is refused.
+    for (int64_t p = 0; p < fb; ++p) {
+      const uint16_t v = m.full[fb_begin + p];
+      if (element_code(v, m.start_exp) != 0)
+        fail("fallback value " + std::to_string(p) + " (exponent " + std::to_string(bf16_exponent(v)) +
+             ") lies inside the window, so it is not in canonical form" + at_tile(t));
+    }
     for (int64_t p = fb; p < fb_seg; ++p)
       if (m.full[fb_begin + p] != 0) fail("non-zero stream padding in full" + at_tile(t));
   }

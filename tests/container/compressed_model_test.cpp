@@ -103,6 +103,23 @@ std::vector<uint8_t> bf16_weights(size_t count, uint32_t seed) {
   return bytes;
 }
 
+// CompressedModel::from_bytes (the fuzz target's way in) opens what open() opens, and every
+// entry decodes to the original's bytes.
+TEST(CompressedModel, FromBytesOpensWhatOpenOpens) {
+  ScratchDir dir;
+  st::compress_file(fixture("stories260K.safetensors"), dir.file("m"));
+  const std::vector<uint8_t> bytes = read_bytes(dir.file("m"));
+  const st::CompressedModel disk = st::CompressedModel::open(dir.file("m"));
+  const st::CompressedModel mem = st::CompressedModel::from_bytes(bytes, "in memory");
+  ASSERT_EQ(mem.entries().size(), disk.entries().size());
+  for (size_t i = 0; i < disk.entries().size(); ++i) {
+    EXPECT_EQ(mem.entries()[i].name, disk.entries()[i].name);
+    EXPECT_EQ(mem.decode_entry(mem.entries()[i]), disk.decode_entry(disk.entries()[i])) << disk.entries()[i].name;
+  }
+  EXPECT_THROW(st::CompressedModel::from_bytes(read_bytes(fixture("stories260K.safetensors")), "plain"),
+               st::ContainerError);
+}
+
 TEST(CompressedModel, MixedDtypesOddOffsetsAndEdgeShapesRoundTrip) {
   ScratchDir dir;
   std::vector<st::TensorData> tensors;
@@ -268,7 +285,12 @@ TEST(AtomicOutput, FailedRunLeavesNeitherOutputNorTemporaryFile) {
   EXPECT_TRUE(dir.hidden_files().empty());
 }
 
-TEST(AtomicOutput, SigtermRemovesTheTemporaryFile) {
+// Ctrl-C (SIGINT) and kill (SIGTERM) alike: the handler removes the temporary file, then the
+// process dies of the signal it got.
+class AtomicOutputSignal : public ::testing::TestWithParam<int> {};
+
+TEST_P(AtomicOutputSignal, RemovesTheTemporaryFile) {
+  const int signal = GetParam();
   ScratchDir dir;
   int pipe_fds[2];
   ASSERT_EQ(pipe(pipe_fds), 0);
@@ -278,7 +300,7 @@ TEST(AtomicOutput, SigtermRemovesTheTemporaryFile) {
     st::AtomicOutputFile out(dir.file("out"), 4096);
     const char ready = 1;
     if (write(pipe_fds[1], &ready, 1) != 1) _exit(3);
-    raise(SIGTERM);  // the handler removes the temporary file, then dies of the signal
+    raise(signal);
     _exit(4);
   }
   char ready = 0;
@@ -287,10 +309,15 @@ TEST(AtomicOutput, SigtermRemovesTheTemporaryFile) {
   waitpid(child, &status, 0);
   close(pipe_fds[0]);
   close(pipe_fds[1]);
-  ASSERT_TRUE(WIFSIGNALED(status));
-  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the child exited instead of dying of the signal";
+  EXPECT_EQ(WTERMSIG(status), signal);
   EXPECT_TRUE(dir.hidden_files().empty());
   EXPECT_FALSE(std::filesystem::exists(dir.file("out")));
 }
+
+INSTANTIATE_TEST_SUITE_P(SigtermAndSigint, AtomicOutputSignal, ::testing::Values(SIGTERM, SIGINT),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return std::string(info.param == SIGINT ? "SIGINT" : "SIGTERM");
+                         });
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 
 #include "zipserv/safetensors.h"
@@ -35,6 +37,43 @@ TEST(SafetensorsReader, OpensStories260KWithEveryTensorTilingTheData) {
   EXPECT_EQ(f.bytes(*emb).size(), 512u * 64 * 2);
   EXPECT_EQ(f.metadata().at("architecture"), "llama");
   EXPECT_EQ(f.find("no.such.tensor"), nullptr);
+}
+
+// The in-memory entry point (the fuzz targets' way in) sees exactly what open() sees, keeps its
+// own copy of the bytes, and rejects damage with the same messages, naming the given name.
+TEST(SafetensorsReader, FromBytesEqualsOpenAndRejectsTheSameDamage) {
+  std::ifstream in(fixture("stories260K.safetensors"), std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const st::SafetensorsFile disk = st::SafetensorsFile::open(fixture("stories260K.safetensors"));
+  const st::SafetensorsFile mem = st::SafetensorsFile::from_bytes(bytes, "in memory");
+  std::fill(bytes.begin(), bytes.end(), 0);  // the copy, not the caller's buffer, is read
+  ASSERT_EQ(mem.tensors().size(), disk.tensors().size());
+  for (size_t i = 0; i < disk.tensors().size(); ++i) {
+    const st::TensorInfo& t = disk.tensors()[i];
+    EXPECT_EQ(mem.tensors()[i].name, t.name);
+    const auto a = disk.bytes(t), b = mem.bytes(mem.tensors()[i]);
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size()), 0) << t.name;
+    mem.release(mem.tensors()[i]);  // must not discard heap bytes
+    EXPECT_EQ(std::memcmp(a.data(), mem.bytes(mem.tensors()[i]).data(), a.size()), 0) << t.name;
+  }
+  EXPECT_EQ(mem.header_json(), disk.header_json());
+  EXPECT_EQ(mem.file_size(), disk.file_size());
+  for (size_t cut : {size_t{0}, size_t{5}, size_t{100}, size_t{disk.file_size() - 1}}) {
+    std::vector<uint8_t> file(static_cast<size_t>(disk.file_size()));
+    std::memcpy(file.data(), disk.header_json().data() - 8, file.size());
+    file.resize(cut);
+    try {
+      (void)st::SafetensorsFile::from_bytes(file, "cut");
+      ADD_FAILURE() << "a file cut to " << cut << " bytes was accepted";
+    } catch (const st::ContainerError& e) {
+      const std::string m = e.what();
+      EXPECT_TRUE(m.starts_with("cut: ")) << m;
+      EXPECT_TRUE(m.find("too short") != std::string::npos || m.find("runs past the end") != std::string::npos ||
+                  m.find("truncated") != std::string::npos)
+          << m;
+    }
+  }
 }
 
 TEST(SafetensorsReader, LoadsEveryTwoDimensionalBf16Matrix) {

@@ -1,18 +1,24 @@
 // The `zipserv` command as a user runs it: real fixtures round-trip through the binary, verify's
 // exit status tells the truth, inputs are never overwritten, and every bad input gives exactly one
 // line `zipserv: <what is wrong>` and a non-zero exit status.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli_test_util.h"
 #include "container_test_util.h"
 #include "zipserv/compressed_matrix.h"
 #include "zipserv/encode.h"
 #include "zipserv/safetensors.h"
+#include "zipserv/safetensors_writer.h"
 
 using zipserv::test::fixture;
 using zipserv::test::read_bytes;
@@ -147,5 +153,104 @@ TEST(ZipservCli, InspectJsonMatchesCompressedMatrixBitsPerWeight) {
   EXPECT_EQ(text.status, 0);
   EXPECT_NE(text.out.find("totals:"), std::string::npos);
 }
+
+// Ctrl-C on a running `zipserv compress`: the process dies of SIGINT and leaves neither the
+// output nor its temporary file. The model (6 matrices of 4096 x 2048, 96 MiB) is generated here
+// and large enough that compressing it takes far longer than the signal needs to arrive.
+TEST(ZipservCli, SigintDuringCompressLeavesNothingBehind) {
+  ScratchDir dir;
+  std::vector<zipserv::st::TensorData> tensors;
+  for (int t = 0; t < 6; ++t) {
+    zipserv::st::TensorData d{{"layer" + std::to_string(t), "BF16", {4096, 2048}}, std::vector<uint8_t>(4096 * 2048 * 2)};
+    uint32_t state = 12345u + static_cast<uint32_t>(t);
+    for (size_t i = 0; i < d.bytes.size(); i += 2) {
+      state = state * 1664525u + 1013904223u;
+      const uint16_t v = static_cast<uint16_t>((state >> 16 & 0x8000u) | (116u + state % 9u) << 7 | (state >> 9 & 0x7Fu));
+      d.bytes[i] = static_cast<uint8_t>(v);
+      d.bytes[i + 1] = static_cast<uint8_t>(v >> 8);
+    }
+    tensors.push_back(std::move(d));
+  }
+  const std::string in = dir.file("model.safetensors"), out = dir.file("out");
+  zipserv::st::write_safetensors(in, tensors, {});
+  tensors.clear();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(ZIPSERV_CLI_PATH, "zipserv", "compress", in.c_str(), out.c_str(), "--threads", "1", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait for the temporary file: the output is being written. Then Ctrl-C.
+  bool writing = false;
+  for (int i = 0; i < 60000 && !writing; ++i) {
+    writing = !dir.hidden_files().empty();
+    if (!writing) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(writing) << "zipserv compress never created its temporary file";
+  ASSERT_EQ(kill(child, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "compress exited with status " << WEXITSTATUS(status)
+                                   << " instead of dying of SIGINT";
+  EXPECT_EQ(WTERMSIG(status), SIGINT);
+  EXPECT_TRUE(dir.hidden_files().empty()) << "temporary file left behind: " << dir.hidden_files().front();
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+#ifdef ZIPSERV_HAVE_CHECK
+// `zipserv check` on a compressed model: the stored arrays are the expectations, every engine
+// that runs passes, and --json says the same as the exit status.
+TEST(ZipservCheck, PassesOnACompressedModelAndItsJsonSaysSo) {
+  ScratchDir dir;
+  ASSERT_EQ(zipserv(dir, "compress " + fixture("stories260K.safetensors") + " " + dir.file("m")).status, 0);
+  const CommandResult text = zipserv(dir, "check " + dir.file("m") + " --engine reference --engine emulation");
+  EXPECT_EQ(text.status, 0) << text.out << text.err;
+  EXPECT_NE(text.out.find("compressed model"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("FAIL"), std::string::npos) << text.out;
+  const CommandResult json = zipserv(dir, "check " + dir.file("m") + " --json --engine emulation --engine random-access");
+  ASSERT_EQ(json.status, 0) << json.err;
+  const nlohmann::json j = nlohmann::json::parse(json.out);
+  EXPECT_TRUE(j.at("passed").get<bool>());
+  EXPECT_EQ(j.at("weights").get<int>(), 47 - 2 * 5 - 1);  // 2-D BF16 weights: all but the norms
+  ASSERT_EQ(j.at("engines").size(), 2u);
+  for (const auto& e : j.at("engines")) {
+    EXPECT_TRUE(e.at("passed").get<bool>()) << e.dump();
+    EXPECT_FALSE(e.contains("skipped")) << e.dump();
+  }
+}
+
+// A damaged compressed model: exit status 1 and one line naming the damaged tensor.
+TEST(ZipservCheck, FailsWithExitStatus1OnADamagedModel) {
+  ScratchDir dir;
+  ASSERT_EQ(zipserv(dir, "compress " + fixture("stories260K.safetensors") + " " + dir.file("m")).status, 0);
+  std::vector<uint8_t> damaged = read_bytes(dir.file("m"));
+  damaged[damaged.size() - 5000] ^= 0x10;
+  write_bytes(dir.file("damaged"), damaged);
+  const CommandResult r = zipserv(dir, "check " + dir.file("damaged"));
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  expect_one_line_error(r, "tensor \"");
+}
+
+// An engine named with --engine that cannot run here (cuda without a device or a CUDA build) is
+// a failure, exit status 1, with the reason; where it can run it must pass (exit 0).
+TEST(ZipservCheck, AnEngineAskedForButSkippedExitsWith1) {
+  ScratchDir dir;
+  const CommandResult r = zipserv(dir, "check " + fixture("stories260K.safetensors") + " --engine cuda --json");
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.at("engines").size(), 1u);
+  if (j.at("engines")[0].contains("skipped")) {
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_NE(r.err.find("engine \"cuda\" was asked for but skipped"), std::string::npos) << r.err;
+  } else {
+    EXPECT_EQ(r.status, 0) << r.err;
+  }
+  // Without --engine, an engine that cannot run is listed as skipped and does not fail the run.
+  const CommandResult all = zipserv(dir, "check " + fixture("stories260K.safetensors"));
+  EXPECT_EQ(all.status, 0) << all.out << all.err;
+}
+#endif
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -23,6 +25,30 @@
 
 namespace zipserv::cuda::test {
 
+/// True when ZIPSERV_REQUIRE_GPU=1: the run is a GPU check, so a missing device or a CUDA error
+/// must fail every GPU test instead of skipping it (cuda/run_gpu_checks.sh sets it).
+inline bool gpu_required() {
+  const char* v = std::getenv("ZIPSERV_REQUIRE_GPU");
+  return v != nullptr && std::string(v) == "1";
+}
+
+/// Under ZIPSERV_REQUIRE_GPU=1, fails the whole test program (so every test ctest runs from it)
+/// before any test starts, with the CUDA error's text, unless a device answers. It exits at once:
+/// gtest would still run the tests after a failed environment, and their GTEST_SKIP would make
+/// ctest report them as skipped, not failed.
+class RequireGpuEnvironment final : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (!gpu_required()) return;
+    const BackendScope gpu(Backend::gpu());
+    const std::string why = unavailable_reason();
+    if (why.empty()) return;
+    std::printf("ZIPSERV_REQUIRE_GPU=1: FAILED, %s\n", why.c_str());
+    std::exit(1);
+  }
+};
+inline const bool kRequireGpuEnvironmentAdded = (::testing::AddGlobalTestEnvironment(new RequireGpuEnvironment), true);
+
 /// A test that runs once on the GPU (instance `/gpu`, ctest labels `cuda;gpu`, skipped visibly
 /// without a device) and once on cuda-sim (instance `/sim`, runs on every machine). The body
 /// uses the host API as usual: the fixture makes the instance's backend current.
@@ -30,7 +56,10 @@ class OnBothBackends : public ::testing::TestWithParam<BackendKind> {
  protected:
   void SetUp() override {
     scope_.emplace(GetParam() == BackendKind::gpu ? Backend::gpu() : Backend::cuda_sim());
-    if (!device_available()) GTEST_SKIP() << "no CUDA device (the /sim instance of this test runs the same kernel)";
+    if (!device_available()) {
+      if (gpu_required()) FAIL() << "ZIPSERV_REQUIRE_GPU=1: " << unavailable_reason();
+      GTEST_SKIP() << "no CUDA device (the /sim instance of this test runs the same kernel)";
+    }
   }
   /// True on cuda-sim, whose CPU time limits the largest shapes a test may use.
   bool on_simulator() const { return GetParam() == BackendKind::simulator; }

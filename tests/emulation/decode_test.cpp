@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "target_record.h"
 #include "test_matrices.h"
 #include "zipserv/decode.h"
 #include "zipserv/emulation.h"
@@ -15,6 +16,7 @@ namespace {
 
 class DecodeTargets : public EmulationTargets {};
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(DecodeTargets);
+ZIPSERV_RECORD_TARGETS(DecodeTargets)
 
 TEST_P(DecodeTargets, TileEdgeShapesEqualReference) {
   for (const Shape& shape : tile_edge_shapes()) {

@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "target_record.h"
 #include "test_matrices.h"
 #include "zipserv/decode.h"
 #include "zipserv/element_code.h"
@@ -17,6 +18,7 @@ namespace {
 
 class LaneDecodeTargets : public EmulationTargets {};
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(LaneDecodeTargets);
+ZIPSERV_RECORD_TARGETS(LaneDecodeTargets)
 
 using Regs = uint32_t[kARegsPerLane][kWarpLanes];  // (R4, T32) one slice of a warp
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "target_record.h"
 #include "test_matrices.h"
 #include "zipserv/decode.h"
 #include "zipserv/emulation.h"
@@ -19,6 +20,7 @@ namespace {
 
 class LaneFragmentsTargets : public EmulationTargets {};
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(LaneFragmentsTargets);
+ZIPSERV_RECORD_TARGETS(LaneFragmentsTargets)
 
 // Compares with the reference and names the first differing register.
 void expect_same_fragments(const CompressedMatrix& m, const std::string& what) {

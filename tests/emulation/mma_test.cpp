@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "target_record.h"
 #include "test_matrices.h"
 #include "zipserv/bf16.h"
 #include "zipserv/emulation.h"
@@ -20,6 +21,7 @@ namespace {
 
 class MmaTargets : public EmulationTargets {};
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(MmaTargets);
+ZIPSERV_RECORD_TARGETS(MmaTargets)
 
 // Packs the 16 x 16 slice at column k0 of a 16 x K row-major BF16 strip into an A fragment,
 // through the one lane map.

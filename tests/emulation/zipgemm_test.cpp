@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "target_record.h"
 #include "test_matrices.h"
 #include "zipserv/emulation.h"
 #include "zipserv/encode.h"
@@ -18,6 +19,7 @@ namespace {
 
 class ZipGemmTargets : public EmulationTargets {};
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(ZipGemmTargets);
+ZIPSERV_RECORD_TARGETS(ZipGemmTargets)
 
 // 1, 2, 3: the GEMV path (block-tile MMA, columns unpacked on the fly); 4 and up: columns
 // unpacked once per strip.

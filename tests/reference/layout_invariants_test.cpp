@@ -99,16 +99,20 @@ TEST(LayoutInvariants, gaussian_bits_per_weight_within_b9_estimate) {
 }
 
 // An encoder written from the spec's pseudo-code only (B.5 traversal, B.4 streams, B.6
-// padding, B.7 offsets), for matrices whose sides are multiples of 64.
+// stream padding, B.7 offsets) plus the project's element-padding rule (docs/format.md, encode.h):
+// a matrix of any shape is padded to multiples of 64 with elements of code 1 and byte 0x00,
+// except in the window start_exp = 254, whose code 1 is exponent 255 (+Inf): there code 2
+// (exponent 0, +0.0).
 CompressedMatrix spec_encoder(const Matrix& w, uint8_t start_exp) {
   const int64_t M = w.rows, K = w.cols;
+  const int64_t Mp = (M + 63) / 64 * 64, Kp = (K + 63) / 64 * 64;
   CompressedMatrix m;
   m.rows = M;
   m.cols = K;
   m.start_exp = start_exp;
   m.global_offsets = {0, 0};
-  for (int64_t gm = 0; gm < M / 64; ++gm)
-    for (int64_t gk = 0; gk < K / 64; ++gk) {
+  for (int64_t gm = 0; gm < Mp / 64; ++gm)
+    for (int64_t gk = 0; gk < Kp / 64; ++gk) {
       int32_t hf_in_tile = 0, full_in_tile = 0;
       for (int s = 0; s < 4; ++s) {
         m.median_offsets.push_back(hf_in_tile);
@@ -119,11 +123,18 @@ CompressedMatrix spec_encoder(const Matrix& w, uint8_t start_exp) {
               uint64_t b1 = 0, b2 = 0, b3 = 0;
               for (int r = 0; r < 8; ++r)
                 for (int c = 0; c < 8; ++c) {
-                  const uint16_t v = w.values[(64 * gm + 16 * s + 8 * i + r) * K + 64 * gk + 16 * q + 8 * j + c];
-                  const int e = (v >> 7) & 0xFF;
-                  const int code = ((e - start_exp + 256) % 256 >= 1 && (e - start_exp + 256) % 256 <= 7)
-                                       ? (e - start_exp + 256) % 256 : 0;  // B.2
+                  const int64_t row = 64 * gm + 16 * s + 8 * i + r, col = 64 * gk + 16 * q + 8 * j + c;
                   const int k = 8 * r + c;
+                  int code;
+                  uint16_t v = 0;
+                  if (row >= M || col >= K) {
+                    code = start_exp == 254 ? 2 : 1;  // element padding: byte 0x00 below
+                  } else {
+                    v = w.values[row * K + col];
+                    const int e = (v >> 7) & 0xFF;
+                    code = ((e - start_exp + 256) % 256 >= 1 && (e - start_exp + 256) % 256 <= 7)
+                               ? (e - start_exp + 256) % 256 : 0;  // B.2
+                  }
                   b1 |= uint64_t(code & 1) << k;
                   b2 |= uint64_t((code >> 1) & 1) << k;
                   b3 |= uint64_t((code >> 2) & 1) << k;
@@ -149,7 +160,7 @@ CompressedMatrix spec_encoder(const Matrix& w, uint8_t start_exp) {
 }
 
 TEST(SameWindowSameBytes, reference_equals_spec_pseudo_code_encoder) {
-  for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{64, 64}, {128, 192}, {320, 64}}) {
+  for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{64, 64}, {128, 192}, {320, 64}, {172, 64}, {7, 9}, {63, 200}}) {
     const Matrix w = test::mixed_matrix(rows, cols, 9, 5);
     for (int lo : {0, 60, 118, 121, 249}) {
       const uint8_t start_exp = static_cast<uint8_t>((lo + 255) & 0xFF);
@@ -158,6 +169,32 @@ TEST(SameWindowSameBytes, reference_equals_spec_pseudo_code_encoder) {
           << rows << "x" << cols << " lo = " << lo;
       EXPECT_TRUE(test::same_bytes(spec, encode_by_traversal(w.values.data(), rows, cols, start_exp)))
           << rows << "x" << cols << " lo = " << lo;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace zipserv
+
+namespace zipserv {
+namespace {
+
+// Every BF16 pattern, in every one of the 256 windows (start_exp 254, the one whose padding is
+// code 2, and the wrapping windows 249..255 included), once in a 256 x 256 matrix (no padding)
+// and once in a 200 x 331 matrix that pads in both dimensions (to 256 x 384).
+TEST(SameWindowSameBytes, spec_encoder_on_all_patterns_in_all_256_windows_with_padding) {
+  Matrix padded{200, 331, {}};
+  padded.values = test::all_patterns_shuffled(41).values;
+  const Matrix extra = test::random_bits_matrix(1, 200 * 331 - 65536, 43);
+  padded.values.insert(padded.values.end(), extra.values.begin(), extra.values.end());
+  for (const Matrix& w : {test::all_patterns_matrix(), padded}) {
+    for (int s = 0; s < 256; ++s) {
+      const uint8_t start_exp = static_cast<uint8_t>(s);
+      const CompressedMatrix spec = spec_encoder(w, start_exp);
+      ASSERT_TRUE(test::same_bytes(spec, encode_with_start_exp(w.values.data(), w.rows, w.cols, start_exp)))
+          << w.rows << "x" << w.cols << " start_exp " << s;
+      ASSERT_TRUE(test::same_bytes(spec, encode_by_traversal(w.values.data(), w.rows, w.cols, start_exp)))
+          << w.rows << "x" << w.cols << " start_exp " << s;
     }
   }
 }

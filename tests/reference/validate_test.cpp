@@ -192,6 +192,37 @@ TEST(Validate, rejects_non_zero_stream_padding) {
   expect_rejected(m, "non-zero stream padding in full");
 }
 
+// Canonical form: a weight whose exponent lies inside the window is always stored as a code, never
+// as a fallback. Replacing a fallback value by an in-window one keeps every count and offset (and
+// would decode "correctly" to the new value), so only this rule can see it.
+TEST(Validate, rejects_a_fallback_value_whose_exponent_lies_inside_the_window) {
+  CompressedMatrix m = make(64, 64, {1, 2, 3});  // window [118, 124]; fallbacks have exponent 60
+  ASSERT_EQ(m.full.size(), 8u);
+  for (int exponent : {118, 121, 124}) {  // both window edges and the middle
+    m = make(64, 64, {1, 2, 3});
+    m.full[2] = bf16_from_fields(1, static_cast<uint32_t>(exponent), 5);
+    expect_rejected(m, "fallback value 2 (exponent " + std::to_string(exponent) +
+                           ") lies inside the window, so it is not in canonical form in block tile 0");
+  }
+  // Just outside the window on either side is a legitimate fallback.
+  for (int exponent : {117, 125}) {
+    m = make(64, 64, {1, 2, 3});
+    m.full[2] = bf16_from_fields(0, static_cast<uint32_t>(exponent), 5);
+    EXPECT_NO_THROW(validate(m)) << "exponent " << exponent;
+  }
+}
+
+TEST(Validate, stream_padding_zeros_are_not_fallback_values_even_when_exponent_0_is_in_the_window) {
+  // Window [0, 6] (start_exp 255): the 0x0000 words padding `full` have exponent 0, inside the
+  // window, but they are stream padding, not fallback values.
+  std::vector<uint16_t> w(64 * 64);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = bf16_from_fields(0, i % 3 == 0 ? 100 : i % 7, static_cast<uint32_t>(i));
+  const CompressedMatrix m = encode_with_start_exp(w.data(), 64, 64, 255);
+  ASSERT_EQ(m.full.size(), 1368u) << "1366 fallback values (i % 3 == 0), then two 0x0000 padding words";
+  EXPECT_NO_THROW(validate(m));
+  EXPECT_EQ(decode(m), w);
+}
+
 TEST(Validate, rejects_non_canonical_padding_elements) {
   // 7 x 9: FragTile 0 covers rows 0..7, cols 0..7; row 7 is padding (bits 56..63), and every
   // element is high-frequency, so the padding element (7, 0) is sign_mantissa[56].

@@ -31,7 +31,8 @@ const char* const kUsage =
     "  lane_fragments, decoded, gemm_output), pass or the first divergence. GEMMs use two\n"
     "  activation inputs: small integers in [-8, 8] (n = 8) and N(0, 1) reals (n = 13).\n"
     "  Engines that cannot run here (e.g. cuda without a device) are listed as skipped.\n"
-    "  Exit status 0 only if every engine that ran passed everything.\n"
+    "  Exit status 0 only if every engine that ran passed everything, and every engine named\n"
+    "  with --engine ran (one that was skipped makes it 1).\n"
     "  --engine NAME  check only this engine (repeatable; default: every registered engine)\n"
     "  --numerics N   arithmetic of every mma.sync the cuda-sim engines run: ieee_sequential\n"
     "                 (default; the reference's order), sm80, sm89 or sm90 (tensor-core models)\n"
@@ -265,11 +266,20 @@ int check_file(const Args& a) {
       engines[i].reports.push_back(oracle::check(*runnable[i], w.expected));
       all_passed = all_passed && engines[i].reports.back().passed();
     }
+  // An engine asked for by name must run: a GPU check that passes by skipping checked nothing.
+  bool asked_skipped = false;
+  if (!a.engines.empty())
+    for (const EngineSummary& s : engines)
+      if (!s.skipped.empty()) {
+        std::fprintf(stderr, "zipserv: engine \"%s\" was asked for but skipped: %s\n", s.name.c_str(),
+                     s.skipped.c_str());
+        asked_skipped = true;
+      }
   if (a.json)
-    print_json(a.file, kind, weights.size(), engines, all_passed);
+    print_json(a.file, kind, weights.size(), engines, all_passed && !asked_skipped);
   else
     print_table(a.file, kind, weights.size(), engines, a.verbose);
-  return all_passed ? 0 : 1;
+  return all_passed && !asked_skipped ? 0 : 1;
 }
 
 }  // namespace

@@ -71,6 +71,13 @@ struct CompressedMatrix {
 /// Checks every array against the others and against the shape; throws FormatError naming the
 /// first inconsistency. After it passes, every offset a decoder derives from the bitmaps stays
 /// inside the streams, so decoding cannot read out of bounds.
+///
+/// It also insists on the canonical form, the one encoding the encoder writes for a given window:
+/// stream padding is zero, padding elements are padding_code() with byte 0, and every value in the
+/// `full` stream has an exponent outside the window (an in-window weight stored as a fallback
+/// would decode correctly but is refused, so that equal weights and window give equal bytes).
+/// What it cannot see: a code changed to another non-zero code changes one exponent and keeps
+/// every count (the format has no checksum; the container adds one).
 void validate(const CompressedMatrix& m);
 
 /// Largest logical dimension accepted (offsets are int32, so Mp * Kp must stay below 2^31).

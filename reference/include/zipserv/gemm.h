@@ -14,8 +14,13 @@
  *      for k = 0, 1, ..., K-1:  acc = acc + float(W[m,k]) * float(X[n,k])
  *      Y[n*M + m] = bf16_round_to_nearest_even(acc)
  *
- *  A BF16 x BF16 product has at most 16 significant bits, so it is exact in FP32: only the
- *  additions round, and a fused multiply-add gives the same bits as multiply-then-add.
+ *  A BF16 x BF16 product has at most 16 significant bits, so it is exact in FP32 while it stays
+ *  in FP32's normal range: then only the additions round. It is not exact when the product
+ *  underflows (below 2^-126 it loses bits or flushes to zero) or overflows (beyond FLT_MAX it
+ *  becomes Inf): there a fused multiply-add, which does not round the product, gives different
+ *  bits from multiply-then-add. The definition is multiply, round, add, round, and the reference,
+ *  the emulation and the oracle are all compiled with -ffp-contract=off so that no compiler turns
+ *  it into an FMA.
  */
 #pragma once
 

@@ -1,7 +1,10 @@
 // The CUDA kernels through the oracle: on the GPU (label gpu as well: skipped, visibly, without a
-// build with CUDA or without a device) and on cuda-sim, which runs the same kernels everywhere,
-// under every numerics.
+// build with CUDA or without a device; failed instead under ZIPSERV_REQUIRE_GPU=1, a GPU check run)
+// and on cuda-sim, which runs the same kernels everywhere, under every numerics.
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
 
 #include "corpus_expectations.h"
 #include "zipserv/oracle/builtin_engines.h"
@@ -9,17 +12,25 @@
 namespace zipserv::oracle::test {
 namespace {
 
+// GTEST_SKIP, or a failure naming the reason when ZIPSERV_REQUIRE_GPU=1.
+#define ZIPSERV_SKIP_UNLESS_GPU_REQUIRED(why)                                             \
+  do {                                                                                    \
+    const char* required = std::getenv("ZIPSERV_REQUIRE_GPU");                            \
+    if (required != nullptr && std::string(required) == "1") FAIL() << "ZIPSERV_REQUIRE_GPU=1: " << (why); \
+    GTEST_SKIP() << (why);                                                                \
+  } while (0)
+
 TEST(OracleCuda, PassesTheWholeCorpus) {
-  if (!cuda_built()) GTEST_SKIP() << "the GPU kernels are not part of this build (cuda-sim runs them: OracleCudaSim)";
+  if (!cuda_built()) ZIPSERV_SKIP_UNLESS_GPU_REQUIRED("the GPU kernels are not part of this build (cuda-sim runs them: OracleCudaSim)");
   const auto engine = make_cuda_engine();
-  if (const std::string why = engine->unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+  if (const std::string why = engine->unavailable_reason(); !why.empty()) ZIPSERV_SKIP_UNLESS_GPU_REQUIRED(why);
   expect_engine_passes_corpus(*engine);
 }
 
 TEST(OracleCuda, SmallIntegerWeightsMatchTheReferenceBitForBit) {
-  if (!cuda_built()) GTEST_SKIP() << "the GPU kernels are not part of this build (cuda-sim runs them: OracleCudaSim)";
+  if (!cuda_built()) ZIPSERV_SKIP_UNLESS_GPU_REQUIRED("the GPU kernels are not part of this build (cuda-sim runs them: OracleCudaSim)");
   const auto engine = make_cuda_engine();
-  if (const std::string why = engine->unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+  if (const std::string why = engine->unavailable_reason(); !why.empty()) ZIPSERV_SKIP_UNLESS_GPU_REQUIRED(why);
   // Tensor cores add in their own order, but with integer weights and activations every partial
   // sum is exact, so the rule demands identical bits (gemm_rule.h, rule 2).
   const Expected& e = expectation_named("small_integer_weights");
@@ -29,9 +40,9 @@ TEST(OracleCuda, SmallIntegerWeightsMatchTheReferenceBitForBit) {
 }
 
 TEST(OracleCuda, CublasPassesTheWholeCorpus) {
-  if (!cuda_built()) GTEST_SKIP() << "the GPU kernels are not part of this build";
+  if (!cuda_built()) ZIPSERV_SKIP_UNLESS_GPU_REQUIRED("the GPU kernels are not part of this build");
   const auto engine = make_cublas_engine();
-  if (const std::string why = engine->unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+  if (const std::string why = engine->unavailable_reason(); !why.empty()) ZIPSERV_SKIP_UNLESS_GPU_REQUIRED(why);
   expect_engine_passes_corpus(*engine);
 }
 

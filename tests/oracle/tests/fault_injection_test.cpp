@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <functional>
+#include <utility>
 
 #include "broken_engines.h"
 #include "corpus_expectations.h"
 #include "zipserv/element_code.h"
 #include "zipserv/fragment_layout.h"
+#include "zipserv/tile_layout.h"
 
 namespace zipserv::oracle::test {
 namespace {
@@ -238,6 +241,100 @@ TEST(OracleFaultInjection, DirtyStreamPaddingIsCaughtAtStreams) {
   EXPECT_EQ(d->place.block_tile, 0);
   EXPECT_EQ(d->actual, 0x55u);
   EXPECT_EQ(d->note, "alignment padding of the block tile");
+}
+
+// An encoder that is right except for one entry of one array: `damage` changes it in place.
+class DamagedArrayEngine final : public ReferenceWrapper {
+ public:
+  explicit DamagedArrayEngine(std::function<void(CompressedMatrix&)> damage) : damage_(std::move(damage)) {}
+  std::string name() const override { return "damaged-array"; }
+  std::optional<CompressedMatrix> encode(const uint16_t* w, int64_t rows, int64_t cols,
+                                         std::optional<uint8_t> start_exp) const override {
+    CompressedMatrix m = *reference_->encode(w, rows, cols, start_exp);
+    damage_(m);
+    return m;
+  }
+
+ private:
+  std::function<void(CompressedMatrix&)> damage_;
+};
+
+// One fallback value wrong: found in `full` at its index, and traced back to its element. The
+// element is the first fallback of block tile 4, strip 2, slice 1 (127 x 129: tile 4 is rows
+// 64..127, cols 64..127); its index is counted here by walking the bitmaps in storage order.
+TEST(OracleFaultInjection, OneWrongFallbackValueIsLocatedAtItsElement) {
+  const Expected& e = expectation_named("m_lt_128_k_gt_128");
+  const CompressedMatrix& w = e.compressed;
+  const int64_t t = 4;
+  int64_t index = w.global_offsets[2 * t + 1], fragtile = -1;
+  int bit = -1;
+  for (int64_t f = t * 64; f < (t + 1) * 64 && bit < 0; ++f) {
+    const uint64_t fallback = ~(w.bitmap1[f] | w.bitmap2[f] | w.bitmap3[f]);
+    if (f >= (4 * t + 2) * 16 + 4 && fallback != 0) {  // strip 2, slice 1 onwards
+      fragtile = f;
+      bit = std::countr_zero(fallback);
+    } else {
+      index += std::popcount(fallback);
+    }
+  }
+  ASSERT_GE(bit, 0);
+  const TileOrigin o = fragtile_origin(fragtile, w.block_cols());
+  const Report r = check(DamagedArrayEngine([&](CompressedMatrix& m) { m.full[index] ^= 0x0001; }), e);
+  const Divergence* d = r.first_divergence();
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->checkpoint, Checkpoint::streams);
+  EXPECT_EQ(d->array, "full");
+  EXPECT_EQ(d->index, index);
+  EXPECT_EQ(d->bits, 16);
+  EXPECT_EQ(d->expected, w.full[index]);
+  EXPECT_EQ(d->actual, w.full[index] ^ 0x0001u);
+  EXPECT_EQ(d->place.block_tile, t);
+  EXPECT_EQ(d->place.fragtile, fragtile);
+  EXPECT_EQ(d->place.bit, bit);
+  EXPECT_EQ(d->place.row, o.row + bit / 8);
+  EXPECT_EQ(d->place.col, o.col + bit % 8);
+  EXPECT_EQ(d->place.warp, static_cast<int>((fragtile - t * 64) / 16));
+  EXPECT_TRUE(d->note.empty()) << "an element's value, not padding: " << d->note;
+  expect_later_not_reached(r, Checkpoint::streams);
+}
+
+TEST(OracleFaultInjection, OneWrongMedianOffsetIsLocatedAtItsBlockTileAndWarp) {
+  const Expected& e = expectation_named("m_lt_128_k_gt_128");
+  const int64_t t = 5;
+  const int s = 3;
+  for (int column : {0, 1}) {
+    const int64_t index = 2 * (4 * t + s) + column;
+    const Report r = check(DamagedArrayEngine([&](CompressedMatrix& m) { m.median_offsets[index] += 1; }), e);
+    const Divergence* d = r.first_divergence();
+    ASSERT_NE(d, nullptr);
+    EXPECT_EQ(d->checkpoint, Checkpoint::streams);
+    EXPECT_EQ(d->array, "median_offsets");
+    EXPECT_EQ(d->index, index);
+    EXPECT_EQ(d->bits, 32);
+    EXPECT_EQ(d->actual, static_cast<uint32_t>(e.compressed.median_offsets[index] + 1));
+    EXPECT_EQ(d->place.block_tile, t);
+    EXPECT_EQ(d->place.warp, s);
+    EXPECT_EQ(d->note, column ? "fallback count" : "high-frequency count");
+    expect_later_not_reached(r, Checkpoint::streams);
+  }
+}
+
+TEST(OracleFaultInjection, OneWrongGlobalOffsetIsLocatedAtItsBlockTile) {
+  const Expected& e = expectation_named("m_lt_128_k_gt_128");
+  const int64_t t = 2;
+  for (int column : {0, 1}) {
+    const int64_t index = 2 * t + column;
+    const Report r = check(DamagedArrayEngine([&](CompressedMatrix& m) { m.global_offsets[index] += 16; }), e);
+    const Divergence* d = r.first_divergence();
+    ASSERT_NE(d, nullptr);
+    EXPECT_EQ(d->checkpoint, Checkpoint::streams);
+    EXPECT_EQ(d->array, "global_offsets");
+    EXPECT_EQ(d->index, index);
+    EXPECT_EQ(d->actual, static_cast<uint32_t>(e.compressed.global_offsets[index] + 16));
+    EXPECT_EQ(d->place.block_tile, t);
+    EXPECT_EQ(d->note, column ? "fallback offset" : "high-frequency offset");
+    expect_later_not_reached(r, Checkpoint::streams);
+  }
 }
 
 TEST(OracleFaultInjection, OffByOneWindowIsCaughtAtWindow) {

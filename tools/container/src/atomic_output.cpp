@@ -2,6 +2,7 @@
 #include "zipserv/atomic_output.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,10 +78,23 @@ AtomicOutputFile::AtomicOutputFile(const std::string& final_path, uint64_t size)
   leaf += target.filename().string();
   leaf += ".zipserv-tmp-XXXXXX";
   std::string pattern = (dir / leaf).string();
+  // SIGINT/SIGTERM/SIGHUP are held back from the moment the file exists until the handler that
+  // removes it is installed; one that arrives in between is delivered (to the handler) on unblock.
+  sigset_t cleanup_signals, previous;
+  sigemptyset(&cleanup_signals);
+  sigaddset(&cleanup_signals, SIGINT);
+  sigaddset(&cleanup_signals, SIGTERM);
+  sigaddset(&cleanup_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &cleanup_signals, &previous);
   fd_ = mkstemp(pattern.data());
+  if (fd_ >= 0) {
+    temp_path_ = pattern;
+    arm_signal_cleanup(temp_path_);
+  }
+  const int saved = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  errno = saved;
   if (fd_ < 0) fail_errno(final_path, "cannot create a temporary file beside it");
-  temp_path_ = pattern;
-  arm_signal_cleanup(temp_path_);
   fchmod(fd_, 0644);
   if (ftruncate(fd_, static_cast<off_t>(size)) != 0) {
     const int saved = errno;

@@ -67,8 +67,15 @@ CompressedModel::CompressedModel(CompressedModel&&) noexcept = default;
 CompressedModel& CompressedModel::operator=(CompressedModel&&) noexcept = default;
 CompressedModel::~CompressedModel() = default;
 
-CompressedModel CompressedModel::open(const std::string& path) {
-  auto impl = std::make_unique<Impl>(Impl{SafetensorsFile::open(path), {}, 0, {}, {}});
+CompressedModel CompressedModel::open(const std::string& path) { return from_file(SafetensorsFile::open(path)); }
+
+CompressedModel CompressedModel::from_bytes(std::span<const uint8_t> bytes, const std::string& name) {
+  return from_file(SafetensorsFile::from_bytes(bytes, name));
+}
+
+CompressedModel CompressedModel::from_file(SafetensorsFile file) {
+  const std::string path = file.path();
+  auto impl = std::make_unique<Impl>(Impl{std::move(file), {}, 0, {}, {}});
   const SafetensorsFile& f = impl->file;
   if (!is_compressed_model(f)) fail(path, "not a zipserv compressed model (a plain safetensors file?)");
   if (metadata_value(f, kFormatKey) != kFormatName)

@@ -133,12 +133,33 @@ SafetensorsHeader parse_header(std::string_view text, const std::string& where) 
 
 struct SafetensorsFile::Impl {
   std::string path;
-  const uint8_t* map = nullptr;
+  const uint8_t* map = nullptr;  // the mapping of a file, or owned.data()
   uint64_t size = 0;
   uint64_t header_bytes = 0;
   SafetensorsHeader header;
+  std::vector<uint8_t> owned;    // the bytes of a file made by from_bytes(); empty for a mapping
+  bool mapped() const { return map != nullptr && owned.empty(); }
   ~Impl() {
-    if (map) munmap(const_cast<uint8_t*>(map), size);
+    if (mapped()) munmap(const_cast<uint8_t*>(map), size);
+  }
+
+  // Everything open() and from_bytes() check once `map` and `size` are set.
+  void validate_layout() {
+    if (size < 8) fail(path, "too short for a safetensors file (" + std::to_string(size) + " bytes)");
+    uint64_t n = 0;
+    std::memcpy(&n, map, 8);
+    if (n == 0 || n > kMaxHeaderBytes) fail(path, "header length " + std::to_string(n) + " is not plausible");
+    if (n > size - 8)
+      fail(path, "header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size) +
+                     " bytes)");
+    header_bytes = n;
+    header = parse_header(std::string_view(reinterpret_cast<const char*>(map + 8), n), path);
+    const uint64_t data_size = size - 8 - n;
+    if (header.data_size > data_size)
+      fail(path, "tensors need " + std::to_string(header.data_size) + " data bytes but the file holds " +
+                     std::to_string(data_size) + " (truncated?)");
+    if (header.data_size < data_size)
+      fail(path, std::to_string(data_size - header.data_size) + " bytes after the last tensor");
   }
 };
 
@@ -166,21 +187,20 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   ::close(fd);
   if (m == MAP_FAILED) fail(path, std::string("cannot map: ") + std::strerror(errno));
   impl->map = static_cast<const uint8_t*>(m);
+  impl->validate_layout();
+  return SafetensorsFile(std::move(impl));
+}
 
-  uint64_t n = 0;
-  std::memcpy(&n, impl->map, 8);
-  if (n == 0 || n > kMaxHeaderBytes) fail(path, "header length " + std::to_string(n) + " is not plausible");
-  if (n > impl->size - 8)
-    fail(path, "header length " + std::to_string(n) + " runs past the end of the file (" +
-                   std::to_string(impl->size) + " bytes)");
-  impl->header_bytes = n;
-  impl->header = parse_header(std::string_view(reinterpret_cast<const char*>(impl->map + 8), n), path);
-  const uint64_t data_size = impl->size - 8 - n;
-  if (impl->header.data_size > data_size)
-    fail(path, "tensors need " + std::to_string(impl->header.data_size) + " data bytes but the file holds " +
-                   std::to_string(data_size) + " (truncated?)");
-  if (impl->header.data_size < data_size)
-    fail(path, std::to_string(data_size - impl->header.data_size) + " bytes after the last tensor");
+SafetensorsFile SafetensorsFile::from_bytes(std::span<const uint8_t> bytes, const std::string& name) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = name;
+  // One spare byte keeps data() non-null and owned non-empty for an empty input.
+  impl->owned.reserve(bytes.size() + 1);
+  impl->owned.assign(bytes.begin(), bytes.end());
+  impl->owned.push_back(0);
+  impl->map = impl->owned.data();
+  impl->size = bytes.size();
+  impl->validate_layout();
   return SafetensorsFile(std::move(impl));
 }
 
@@ -210,6 +230,7 @@ std::span<const uint8_t> SafetensorsFile::bytes(const TensorInfo& tensor) const 
 
 void SafetensorsFile::release(const TensorInfo& tensor) const {
   const auto bytes = this->bytes(tensor);
+  if (!impl_->mapped()) return;  // heap bytes of from_bytes(): MADV_DONTNEED would zero them
   // Only whole pages inside the tensor: a neighbour's bytes on a shared page stay mapped.
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(bytes.data()) + page - 1) / page * page;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "zipserv/compressed_matrix.h"
@@ -24,8 +25,13 @@ namespace zipserv::cuda {
 /// \addtogroup stage_decode
 /// \{
 
-/// True when a CUDA driver and at least one device are usable; never throws.
+/// True when this thread's backend can run the kernels (cuda-sim: always; the GPU backend: a
+/// CUDA driver and a device of compute capability 8.0 or newer); never throws.
 bool device_available();
+
+/// Empty when device_available(); otherwise why not, with the CUDA runtime's own error text
+/// where it gave one. Never throws.
+std::string unavailable_reason();
 
 /// Decompresses on the GPU with the standalone decompression kernel: the logical rows x cols
 /// matrix, row-major BF16. Must equal zipserv::decode(m) bit for bit.

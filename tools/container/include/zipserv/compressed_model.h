@@ -94,6 +94,9 @@ class CompressedModel {
   /// Opens `path`; throws ContainerError if it is not a valid compressed model (a plain
   /// safetensors file included: the message says so).
   static CompressedModel open(const std::string& path);
+  /// open() on a whole compressed model held in memory (a copy is kept; `name` stands for the
+  /// path in messages): the same checks, no file system involved.
+  static CompressedModel from_bytes(std::span<const uint8_t> bytes, const std::string& name);
   /// Moves the mapping.
   CompressedModel(CompressedModel&&) noexcept;
   /// Moves the mapping.
@@ -124,6 +127,7 @@ class CompressedModel {
  private:
   struct Impl;
   explicit CompressedModel(std::unique_ptr<Impl> impl);
+  static CompressedModel from_file(SafetensorsFile file);  // open() and from_bytes() after reading
   std::unique_ptr<Impl> impl_;
 };
 

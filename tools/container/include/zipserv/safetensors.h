@@ -70,6 +70,10 @@ class SafetensorsFile {
  public:
   /// Opens and validates `path`; throws ContainerError (message names the path and the problem).
   static SafetensorsFile open(const std::string& path);
+  /// Validates a whole safetensors file held in memory, exactly as open() validates one on disk,
+  /// and keeps its own copy of the bytes; `name` stands for the path in messages. The entry
+  /// point for readers of bytes that never touch a file system (fuzzing, network buffers).
+  static SafetensorsFile from_bytes(std::span<const uint8_t> bytes, const std::string& name);
 
   /// Moves the mapping; the source is left empty.
   SafetensorsFile(SafetensorsFile&&) noexcept;
@@ -89,7 +93,7 @@ class SafetensorsFile {
   uint64_t file_size() const;
   /// Lets the kernel drop the tensor's pages from memory (they are read back from the file if
   /// touched again). Streaming tools call it after each tensor, so a model of many gigabytes is
-  /// never resident at once.
+  /// never resident at once. Does nothing for a file made by from_bytes().
   void release(const TensorInfo& tensor) const;
   /// The JSON header exactly as stored (n bytes, trailing padding included).
   std::string_view header_json() const;
