@@ -21,7 +21,7 @@ class ThreeStagePipelineEngine final : public zipserv::oracle::Engine {
   std::string name() const override { return name_; }
   std::string unavailable_reason() const override {
     const zipserv::cuda::BackendScope scope(backend_);
-    return zipserv::cuda::device_available() ? std::string() : std::string("no CUDA device available");
+    return zipserv::cuda::unavailable_reason();
   }
   std::optional<std::vector<uint16_t>> gemm(const zipserv::CompressedMatrix& w, const uint16_t* x,
                                             int64_t n) const override {

@@ -21,7 +21,7 @@ class KernelEngine : public Engine {
   std::string name() const override { return name_; }
   std::string unavailable_reason() const override {
     const cuda::BackendScope scope(backend_);
-    return cuda::device_available() ? std::string() : std::string("no CUDA device available");
+    return cuda::unavailable_reason();
   }
   std::optional<std::vector<uint32_t>> lane_fragments(const CompressedMatrix& w) const override {
     const cuda::BackendScope scope(backend_);
@@ -66,7 +66,7 @@ class CublasEngine final : public Engine {
   std::string name() const override { return "cublas"; }
   std::string unavailable_reason() const override {
     const cuda::BackendScope scope(cuda::Backend::gpu());
-    return cuda::device_available() ? std::string() : std::string("no CUDA device available");
+    return cuda::unavailable_reason();
   }
   std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
     const cuda::BackendScope scope(cuda::Backend::gpu());

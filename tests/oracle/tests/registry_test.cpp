@@ -24,6 +24,11 @@ TEST(OracleRegistry, BuiltinsComeFirstAndMatchTheBuild) {
   if (!cuda_built()) {
     EXPECT_NE(make_engine("cuda")->unavailable_reason().find("not built"), std::string::npos);
   }
+  // The CUDA kernels on cuda-sim run in every build, on every machine.
+  ASSERT_TRUE(has(names, "cuda-sim"));
+  ASSERT_TRUE(has(names, "cuda-sim-split-k"));
+  EXPECT_EQ(make_engine("cuda-sim")->unavailable_reason(), "");
+  EXPECT_TRUE(has(names, "cuda-sim-3stage")) << "the kernel-variant plug-in registers itself";
   EXPECT_TRUE(has(names, "random-access")) << "the plug-in example registers itself";
   EXPECT_EQ(make_engine("reference")->name(), "reference");
   EXPECT_EQ(make_engine("no-such-engine"), nullptr);
