@@ -160,20 +160,29 @@ void validate_shape_and_lengths(const CompressedMatrix& m) {
   if (static_cast<int64_t>(m.global_offsets.size()) != 2 * (T + 1))
     fail("global offsets must hold " + std::to_string(2 * (T + 1)) + " values, found " +
          std::to_string(m.global_offsets.size()));
-  if (m.global_offsets[0] != 0 || m.global_offsets[1] != 0) fail("global offsets must start at (0, 0)");
+}
+
+void check_offsets_start_at_zero(const int32_t* first_pair) {
+  if (first_pair[0] != 0 || first_pair[1] != 0) fail("global offsets must start at (0, 0)");
 }
 
 }  // namespace
 
+void validate_offset_totals(const int32_t* first_pair, const int32_t* last_pair, int64_t sign_mantissa_size,
+                            int64_t full_size) {
+  check_offsets_start_at_zero(first_pair);
+  if (last_pair[0] != sign_mantissa_size)
+    fail("sign_mantissa holds " + std::to_string(sign_mantissa_size) + " bytes but the global offsets end at " +
+         std::to_string(last_pair[0]));
+  if (last_pair[1] != full_size)
+    fail("full holds " + std::to_string(full_size) + " values but the global offsets end at " +
+         std::to_string(last_pair[1]));
+}
+
 void validate(const CompressedMatrix& m) {
   validate_shape_and_lengths(m);
-  const int64_t T = m.block_tiles();
-  if (m.global_offsets[2 * T] != static_cast<int64_t>(m.sign_mantissa.size()))
-    fail("sign_mantissa holds " + std::to_string(m.sign_mantissa.size()) +
-         " bytes but the global offsets end at " + std::to_string(m.global_offsets[2 * T]));
-  if (m.global_offsets[2 * T + 1] != static_cast<int64_t>(m.full.size()))
-    fail("full holds " + std::to_string(m.full.size()) + " values but the global offsets end at " +
-         std::to_string(m.global_offsets[2 * T + 1]));
+  validate_offset_totals(&m.global_offsets[0], &m.global_offsets[2 * m.block_tiles()],
+                         static_cast<int64_t>(m.sign_mantissa.size()), static_cast<int64_t>(m.full.size()));
   validate_block_tiles(m, 0);
 }
 
@@ -182,6 +191,7 @@ void validate_band(const CompressedMatrix& band, int64_t first_block_row) {
   // The band's streams may stop short of where its offsets end (a caller copies at most what the
   // whole matrix holds); step 3 finds the tile whose offsets are wrong, as validate() would.
   validate_shape_and_lengths(band);
+  check_offsets_start_at_zero(&band.global_offsets[0]);
   validate_block_tiles(band, first_block_row);
 }
 

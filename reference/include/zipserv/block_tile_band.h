@@ -40,6 +40,13 @@ constexpr int64_t band_rows(int64_t cols, int64_t max_elements) {
   return kBlockTileDim * (block_rows > 0 ? block_rows : 1);
 }
 
+/// The checks of validate() that look at the whole matrix rather than at block tiles: the global
+/// offsets start at (0, 0) (`first_pair`) and end at the two streams' lengths (`last_pair`, the
+/// pair after the last block tile). A reader that validates band by band runs these first, on the
+/// two pairs alone. Throws FormatError with validate()'s messages.
+void validate_offset_totals(const int32_t* first_pair, const int32_t* last_pair, int64_t sign_mantissa_size,
+                            int64_t full_size);
+
 /// validate() for a band (see the file comment): `band` is the CompressedMatrix of block-tile rows
 /// [first_block_row, ...) of a matrix, its global offsets counted from the band's start. Its streams
 /// may be shorter than its offsets claim (a reader copies no more than the whole matrix holds):
