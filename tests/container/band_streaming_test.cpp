@@ -15,25 +15,13 @@
 #include "zipserv/safetensors_writer.h"
 
 namespace st = zipserv::st;
+using zipserv::test::bf16_weights;
 using zipserv::test::fixture;
 using zipserv::test::read_bytes;
 using zipserv::test::ScratchDir;
 using zipserv::test::write_bytes;
 
 namespace {
-
-// Gaussian-like BF16 weights: exponents mostly in a 7-wide band, one in 16 anywhere.
-std::vector<uint8_t> weights(int64_t count, uint32_t seed) {
-  std::vector<uint8_t> bytes(static_cast<size_t>(2 * count));
-  uint32_t x = seed;
-  for (int64_t i = 0; i < count; ++i) {
-    x = x * 1664525u + 1013904223u;
-    const uint32_t exponent = (x >> 24) % 16 == 0 ? (x >> 8) & 0xFF : 117 + (x >> 12) % 7;
-    const uint16_t v = static_cast<uint16_t>(((x >> 4) & 0x8000u) | exponent << 7 | (x & 0x7F));
-    std::memcpy(&bytes[2 * i], &v, 2);
-  }
-  return bytes;
-}
 
 struct Shape {
   const char* name;
@@ -54,8 +42,8 @@ std::string write_model(const ScratchDir& dir) {
   std::vector<st::TensorData> tensors;
   tensors.push_back({{"odd", "U8", {3}}, {1, 2, 3}});
   uint32_t seed = 1;
-  for (const Shape& s : kShapes) tensors.push_back({{s.name, "BF16", {s.rows, s.cols}}, weights(s.rows * s.cols, seed++)});
-  tensors.push_back({{"norm", "BF16", {4160}}, weights(4160, 99)});
+  for (const Shape& s : kShapes) tensors.push_back({{s.name, "BF16", {s.rows, s.cols}}, bf16_weights(static_cast<size_t>(s.rows * s.cols), seed++)});
+  tensors.push_back({{"norm", "BF16", {4160}}, bf16_weights(4160, 99)});
   const std::string path = dir.file("model.safetensors");
   st::write_safetensors(path, tensors, {{"format", "pt"}});
   return path;
