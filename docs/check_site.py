@@ -37,6 +37,7 @@ MAIN_PAGES = [
     ("format.html", "format", ["tile_hierarchy.svg", "lane_map.svg", "histogram_use-lite-en.svg"]),
     ("architecture.html", "Architecture", []),
     ("api_stages.html", "API", []),
+    ("tensor_core_arithmetic.html", "Tensor-core arithmetic", ["tensor_core_alignment.svg"]),
     ("results.html", "results", []),
     ("modules.html", "Modules", []),  # Doxygen 1.9's list of the \defgroup stages
 ]

@@ -1,7 +1,6 @@
 // mma.m16n8k16 emulated lane by lane through the fragment maps (see mma_emulation.h).
 #include "zipserv/mma_emulation.h"
 
-#include "zipserv/bf16.h"
 
 namespace zipserv::emu {
 namespace {
@@ -11,7 +10,7 @@ uint16_t half_of(uint32_t reg, int half) { return static_cast<uint16_t>(reg >> (
 
 }  // namespace
 
-void mma_m16n8k16(const AFragment& a, const BFragment& b, CFragment& c) {
+void mma_m16n8k16(const AFragment& a, const BFragment& b, CFragment& c, MmaNumerics numerics) {
   // Un-distribute A and B into plain tiles through the maps, so the sums read like the PTX text.
   uint16_t A[16][16];  // (M16, K16) bf16
   uint16_t B[16][8];   // (K16, N8) bf16
@@ -29,12 +28,9 @@ void mma_m16n8k16(const AFragment& a, const BFragment& b, CFragment& c) {
   for (int lane = 0; lane < kWarpLanes; ++lane)
     for (int v = 0; v < kCValuesPerLane; ++v) {
       const FragCoord mn = c_frag_coord(lane, v);
-      float acc = c[lane][v];
-      for (int k = 0; k < 16; ++k) {
-        const float product = bf16_to_float(A[mn.row][k]) * bf16_to_float(B[k][mn.col]);
-        acc = acc + product;  // rounded product, then a rounded add: never fused
-      }
-      c[lane][v] = acc;
+      uint16_t column[16];  // B[0..15][n]
+      for (int k = 0; k < 16; ++k) column[k] = B[k][mn.col];
+      c[lane][v] = mma_dot16(numerics, A[mn.row], column, c[lane][v]);
     }
 }
 

@@ -19,7 +19,4 @@ inline void check_cuda(cudaError_t status, const char* what) {
                            cudaGetErrorString(status));
 }
 
-/// Throws std::invalid_argument("zipserv::cuda: <what>").
-[[noreturn]] inline void reject(const std::string& what) { throw std::invalid_argument("zipserv::cuda: " + what); }
-
 }  // namespace zipserv::cuda::detail

@@ -7,16 +7,17 @@
 
 #include <cstdint>
 
-#include "ptx_wrappers.cuh"
 #include "zipserv/cuda/block_tile_staging.h"
 #include "zipserv/cuda/device_matrix.h"
 #include "zipserv/cuda/fragment_decode.h"
 #include "zipserv/cuda/fragment_loads.h"
 #include "zipserv/cuda/launch_plan.h"
+#include "zipserv/cuda/primitives.h"
 #include "zipserv/fragment_layout.h"
 #include "zipserv/tile_layout.h"
 
 namespace zipserv::cuda {
+inline namespace ZIPSERV_CUDA_TARGET {  // on_gpu or on_sim: see primitives.h
 
 /// Grid (min(Kp/64, 65535), min(Mp/64, 65535)), block 128, dynamic shared memory
 /// decompress_layout(max_hf, max_full).total_bytes. `out` is (M, K) row-major.
@@ -32,7 +33,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   //  4.   barrier, then the block writes the tile's rows < M, columns < K to `out`, 16 B per
   //       thread when rows are 16-B aligned, else element by element,
   //  5.   barrier before the next tile reuses shared memory.
-  extern __shared__ __align__(128) unsigned char smem[];
+  unsigned char* const smem = dev::dynamic_shared_memory();
   uint16_t* tile = reinterpret_cast<uint16_t*>(smem + l.x_offset);  // (64, 72) smem, bf16
   const int tid = static_cast<int>(threadIdx.x), strip = tid / 32, lane = tid % 32;
 
@@ -40,9 +41,10 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   for (int64_t gm = blockIdx.y; gm < block_rows; gm += gridDim.y)
     for (int64_t gk = blockIdx.x; gk < block_cols; gk += gridDim.x) {
       // Step 2.
-      stage_compressed_block_tile(w, gm * block_cols + gk, smem, l, tid, ptx::CpAsyncCopy16{});
-      ptx::cp_async_commit();
-      ptx::cp_async_wait_group<0>();
+      const int64_t t = gm * block_cols + gk;
+      stage_compressed_block_tile(w, t, load_segment_bounds(w, t), smem, l, tid, dev::CpAsyncCopy16{});
+      dev::cp_async_commit();
+      dev::cp_async_wait_group<0>();
       __syncthreads();
 
       // Step 3.
@@ -55,4 +57,5 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
     }
 }
 
+}  // namespace ZIPSERV_CUDA_TARGET
 }  // namespace zipserv::cuda

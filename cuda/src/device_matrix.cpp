@@ -1,9 +1,6 @@
-// Device memory, uploads, argument checks and the cuBLAS call of the CUDA library (plain C++
-// over the CUDA runtime and cuBLAS APIs; the kernels live in the .cu files).
+// Device memory, uploads, argument checks and the device-pointer launches (device_matrix.h),
+// over this thread's runtime: the CUDA runtime or cuda-sim. Plain C++.
 #include "zipserv/cuda/device_matrix.h"
-
-#include <cublas_v2.h>
-#include <cuda_runtime_api.h>
 
 #include <algorithm>
 #include <climits>
@@ -12,33 +9,45 @@
 #include <utility>
 #include <vector>
 
-#include "cuda_check.h"
 #include "kernel_launch.h"
+#include "runtime.h"
 #include "zipserv/tile_layout.h"
 
 namespace zipserv::cuda {
 
-using detail::check_cuda;
+using detail::current_runtime;
 using detail::reject;
 
 // ---- DeviceAllocation --------------------------------------------------------------------
 
-DeviceAllocation::DeviceAllocation(size_t bytes) : bytes_(bytes) {
-  if (bytes > 0) check_cuda(cudaMalloc(&ptr_, bytes), ("cudaMalloc of " + std::to_string(bytes) + " bytes").c_str());
+DeviceAllocation::DeviceAllocation(size_t bytes) : bytes_(bytes), runtime_(&current_runtime()) {
+  if (bytes > 0) ptr_ = runtime_->allocate(bytes);
 }
 DeviceAllocation::DeviceAllocation(DeviceAllocation&& other) noexcept
-    : ptr_(std::exchange(other.ptr_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
+    : ptr_(std::exchange(other.ptr_, nullptr)),
+      bytes_(std::exchange(other.bytes_, 0)),
+      runtime_(std::exchange(other.runtime_, nullptr)) {}
 DeviceAllocation& DeviceAllocation::operator=(DeviceAllocation&& other) noexcept {
   if (this != &other) {
-    if (ptr_ != nullptr) cudaFree(ptr_);
+    if (ptr_ != nullptr) runtime_->release(ptr_);
     ptr_ = std::exchange(other.ptr_, nullptr);
     bytes_ = std::exchange(other.bytes_, 0);
+    runtime_ = std::exchange(other.runtime_, nullptr);
   }
   return *this;
 }
 DeviceAllocation::~DeviceAllocation() {
-  if (ptr_ != nullptr) cudaFree(ptr_);
+  if (ptr_ != nullptr) runtime_->release(ptr_);
 }
+
+void copy_to_device(void* device_dst, const void* host_src, size_t bytes) {
+  current_runtime().copy_to_device(device_dst, host_src, bytes);
+}
+void copy_to_host(void* host_dst, const void* device_src, size_t bytes) {
+  current_runtime().copy_to_host(host_dst, device_src, bytes);
+}
+void fill_device(void* device_dst, int byte, size_t bytes) { current_runtime().fill(device_dst, byte, bytes); }
+void synchronize() { current_runtime().synchronize("waiting for the device"); }
 
 // ---- uploads -----------------------------------------------------------------------------
 
@@ -73,8 +82,7 @@ DeviceCompressedMatrix DeviceCompressedMatrix::upload(const CompressedMatrix& m)
   d.storage_ = DeviceAllocation(total);
   auto* base = static_cast<unsigned char*>(d.storage_.get());
   for (const Piece& p : pieces)
-    if (p.bytes > 0)
-      check_cuda(cudaMemcpy(base + p.offset, p.host, p.bytes, cudaMemcpyHostToDevice), "uploading a compressed matrix");
+    if (p.bytes > 0) copy_to_device(base + p.offset, p.host, p.bytes);
   CompressedView& v = d.view_;
   v.rows = m.rows;
   v.cols = m.cols;
@@ -101,8 +109,7 @@ DeviceDenseMatrix DeviceDenseMatrix::upload(const uint16_t* w, int64_t m, int64_
   for (int64_t r = 0; r < m; ++r) std::memcpy(&padded[r * kp], w + r * k, static_cast<size_t>(k) * 2);
   DeviceDenseMatrix d;
   d.storage_ = DeviceAllocation(padded.size() * 2);
-  check_cuda(cudaMemcpy(d.storage_.get(), padded.data(), padded.size() * 2, cudaMemcpyHostToDevice),
-             "uploading a dense matrix");
+  copy_to_device(d.storage_.get(), padded.data(), padded.size() * 2);
   d.view_ = DenseView{m, k, static_cast<const uint16_t*>(d.storage_.get())};
   return d;
 }
@@ -133,43 +140,38 @@ void check_compressed_view(const CompressedView& w) {
            ") are not padded block-tile segment sizes");
 }
 
-void allow_dynamic_shared_memory(const void* kernel, int bytes) {
-  if (bytes <= static_cast<int>(kDefaultDynamicSmemLimit)) return;
-  int device = 0, optin = 0;
-  check_cuda(cudaGetDevice(&device), "cudaGetDevice");
-  check_cuda(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
-             "reading the shared-memory opt-in limit");
-  if (bytes > optin)
-    throw std::runtime_error("zipserv::cuda: kernel needs " + std::to_string(bytes) +
-                             " bytes of shared memory, the device allows " + std::to_string(optin));
-  check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes),
-             "raising the dynamic shared-memory limit");
-}
-
 }  // namespace detail
 
-// ---- device queries and cuBLAS -----------------------------------------------------------
+// ---- device-pointer launches ---------------------------------------------------------------
 
-int device_sm_count() {
-  int device = 0, sms = 0;
-  check_cuda(cudaGetDevice(&device), "cudaGetDevice");
-  check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "reading the SM count");
-  return sms;
+void launch_zipgemm(const CompressedView& w, const uint16_t* x, int64_t n, uint16_t* y, float* workspace,
+                    size_t workspace_bytes, int split_k, CUstream_st* stream) {
+  current_runtime().launch_fused_compressed(
+      w, detail::GemmBuffers{x, n, y, workspace, workspace_bytes, split_k, nullptr}, stream);
+}
+
+void launch_zipgemm_trace(const CompressedView& w, const uint16_t* x, int64_t n, uint16_t* y, float* workspace,
+                          size_t workspace_bytes, int split_k, uint32_t* trace, CUstream_st* stream) {
+  if (trace == nullptr) reject("trace is a null pointer");
+  current_runtime().launch_fused_compressed(
+      w, detail::GemmBuffers{x, n, y, workspace, workspace_bytes, split_k, trace}, stream);
+}
+
+void launch_gemm_uncompressed(const DenseView& w, const uint16_t* x, int64_t n, uint16_t* y, float* workspace,
+                              size_t workspace_bytes, int split_k, CUstream_st* stream) {
+  current_runtime().launch_fused_dense(w, detail::GemmBuffers{x, n, y, workspace, workspace_bytes, split_k, nullptr},
+                                       stream);
+}
+
+void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream) {
+  current_runtime().launch_decompress(w, out, stream);
 }
 
 void launch_cublas_gemm(cublasContext* handle, const uint16_t* w, int64_t m, int64_t k, const uint16_t* x,
                         int64_t n, uint16_t* y) {
-  if (handle == nullptr || w == nullptr || x == nullptr || y == nullptr) reject("cuBLAS GEMM got a null pointer");
-  if (m <= 0 || k <= 0 || n <= 0 || m > INT_MAX || k > INT_MAX || n > INT_MAX)
-    reject("cuBLAS GEMM shape must be positive and below 2^31");
-  const float alpha = 1.0f, beta = 0.0f;
-  // C (M x N, col-major, ldc = M) = W^T-view (row-major M x K = col-major K x M, lda = K) * X (col-major K x N).
-  const cublasStatus_t status = cublasGemmEx(
-      handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), &alpha, w,
-      CUDA_R_16BF, static_cast<int>(k), x, CUDA_R_16BF, static_cast<int>(k), &beta, y, CUDA_R_16BF,
-      static_cast<int>(m), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
-  if (status != CUBLAS_STATUS_SUCCESS)
-    throw std::runtime_error(std::string("zipserv::cuda: cublasGemmEx failed: ") + cublasGetStatusString(status));
+  current_runtime().cublas_gemm(handle, w, m, k, x, n, y);
 }
+
+int device_sm_count() { return current_runtime().sm_count(); }
 
 }  // namespace zipserv::cuda

@@ -1,49 +1,35 @@
 // The host-array API of the CUDA implementation (zipgemm.h): validate, upload, launch on the
-// default stream, synchronize, download. Plain C++ over the CUDA runtime and cuBLAS.
+// default stream, synchronize, download; on this thread's backend (the GPU or cuda-sim).
 #include "zipserv/cuda/zipgemm.h"
-
-#include <cublas_v2.h>
-#include <cuda_runtime_api.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "cuda_check.h"
+#include "kernel_launch.h"
+#include "runtime.h"
 #include "zipserv/decode.h"
 
 namespace zipserv::cuda {
 
-using detail::check_cuda;
 using detail::reject;
 
 namespace {
 
-// A usable device of compute capability 8.0 or newer (BF16 mma.sync and cp.async need sm_80):
-// an older GPU gets this message instead of CUDA's "no kernel image is available".
-void require_device() {
-  if (!device_available()) throw std::runtime_error("zipserv::cuda: no CUDA device is available");
-  int device = 0, major = 0, minor = 0;
-  check_cuda(cudaGetDevice(&device), "cudaGetDevice");
-  check_cuda(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device), "reading the compute capability");
-  check_cuda(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device), "reading the compute capability");
-  if (major < 8)
-    throw std::runtime_error("zipserv::cuda: the kernels need compute capability 8.0 or newer (BF16 mma.sync, "
-                             "cp.async); device " + std::to_string(device) + " has " + std::to_string(major) + "." +
-                             std::to_string(minor));
-}
+// A backend that can run the kernels (for the GPU: a device of compute capability 8.0 or newer).
+void require_device() { detail::current_runtime().require(); }
 
 template <typename T>
 DeviceAllocation upload_array(const T* host, size_t count) {
   DeviceAllocation d(count * sizeof(T));
-  check_cuda(cudaMemcpy(d.get(), host, count * sizeof(T), cudaMemcpyHostToDevice), "uploading an array");
+  copy_to_device(d.get(), host, count * sizeof(T));
   return d;
 }
 
 template <typename T>
 std::vector<T> download_array(const DeviceAllocation& d, size_t count) {
   std::vector<T> host(count);
-  check_cuda(cudaMemcpy(host.data(), d.get(), count * sizeof(T), cudaMemcpyDeviceToHost), "downloading an array");
+  copy_to_host(host.data(), d.get(), count * sizeof(T));
   return host;
 }
 
@@ -62,21 +48,13 @@ std::vector<uint16_t> run_gemm(int64_t m, int64_t k, const uint16_t* x, int64_t 
   DeviceAllocation workspace(ws_bytes);
   launch(static_cast<const uint16_t*>(x_dev.get()), static_cast<uint16_t*>(y_dev.get()),
          static_cast<float*>(workspace.get()), ws_bytes, split_k);
-  check_cuda(cudaDeviceSynchronize(), "running the GEMM");
+  detail::current_runtime().synchronize("running the GEMM");
   return download_array<uint16_t>(y_dev, static_cast<size_t>(m * n));
 }
 
 }  // namespace
 
-bool device_available() {
-  int count = 0;
-  const cudaError_t status = cudaGetDeviceCount(&count);
-  if (status != cudaSuccess) {
-    (void)cudaGetLastError();
-    return false;
-  }
-  return count > 0;
-}
+bool device_available() { return detail::current_runtime().unavailable_reason().empty(); }
 
 int automatic_split_k(int64_t m, int64_t k, int64_t n) { return choose_split_k(m, k, n, device_sm_count()); }
 
@@ -86,7 +64,7 @@ std::vector<uint16_t> decompress(const CompressedMatrix& m) {
   const DeviceCompressedMatrix w = DeviceCompressedMatrix::upload(m);
   DeviceAllocation out(static_cast<size_t>(m.rows * m.cols) * sizeof(uint16_t));
   launch_decompress(w.view(), static_cast<uint16_t*>(out.get()), nullptr);
-  check_cuda(cudaDeviceSynchronize(), "running the decompression kernel");
+  detail::current_runtime().synchronize("running the decompression kernel");
   return download_array<uint16_t>(out, static_cast<size_t>(m.rows * m.cols));
 }
 
@@ -100,7 +78,7 @@ std::vector<uint32_t> trace_lane_fragments(const CompressedMatrix& m, int split_
   const DeviceCompressedMatrix w = DeviceCompressedMatrix::upload(m);
   const size_t count = static_cast<size_t>(lane_fragment_count(m));
   DeviceAllocation trace(count * sizeof(uint32_t));
-  check_cuda(cudaMemset(trace.get(), 0xFF, trace.bytes()), "clearing the trace buffer");  // unwritten = 0xFFFFFFFF
+  fill_device(trace.get(), 0xFF, trace.bytes());  // unwritten = 0xFFFFFFFF
   run_gemm(m.rows, m.cols, x.data(), 1, split_k, [&](const uint16_t* xd, uint16_t* yd, float* ws, size_t bytes, int s) {
     launch_zipgemm_trace(w.view(), xd, 1, yd, ws, bytes, s, static_cast<uint32_t*>(trace.get()), nullptr);
   });
@@ -130,19 +108,49 @@ std::vector<uint16_t> gemm_uncompressed(const uint16_t* w, int64_t m, int64_t k,
   });
 }
 
+std::optional<MmaNumerics> backend_numerics() {
+  const Backend& b = current_backend();
+  if (b.kind == BackendKind::simulator) return b.simulator.numerics;
+  require_device();
+  switch (detail::current_runtime().compute_capability()) {
+    case 80: return MmaNumerics::sm80;
+    case 89: return MmaNumerics::sm89;
+    case 90: return MmaNumerics::sm90;
+    default: return std::nullopt;
+  }
+}
+
+std::vector<float> mma_tiles(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b,
+                             const std::vector<float>& c) {
+  const size_t problems = c.size() / 128;
+  if (c.size() % 128 != 0 || a.size() != problems * 256 || b.size() != problems * 128)
+    reject("mma_tiles needs a (P, 16, 16), b (P, 16, 8) and c (P, 16, 8) for one P; got " + std::to_string(a.size()) +
+           ", " + std::to_string(b.size()) + " and " + std::to_string(c.size()) + " elements");
+  require_device();
+  if (problems == 0) return {};
+  const DeviceAllocation ad = upload_array(a.data(), a.size()), bd = upload_array(b.data(), b.size()),
+                         cd = upload_array(c.data(), c.size());
+  DeviceAllocation dd(c.size() * sizeof(float));
+  detail::current_runtime().launch_mma_probe(static_cast<const uint16_t*>(ad.get()), static_cast<const uint16_t*>(bd.get()),
+                                             static_cast<const float*>(cd.get()), static_cast<float*>(dd.get()),
+                                             static_cast<int64_t>(problems));
+  detail::current_runtime().synchronize("running the mma probe");
+  return download_array<float>(dd, c.size());
+}
+
 std::vector<uint16_t> cublas_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n) {
   if (w == nullptr) reject("w (weights) is a null pointer");
   validate_gemm_launch(m, k, x, n, 1);
   require_device();
+  detail::Runtime& runtime = detail::current_runtime();
   const DeviceAllocation w_dev = upload_array(w, static_cast<size_t>(m * k));
   const DeviceAllocation x_dev = upload_array(x, static_cast<size_t>(n * k));
   DeviceAllocation y_dev(static_cast<size_t>(m * n) * sizeof(uint16_t));
-  cublasHandle_t handle = nullptr;
-  if (cublasCreate(&handle) != CUBLAS_STATUS_SUCCESS) throw std::runtime_error("zipserv::cuda: cublasCreate failed");
-  const std::unique_ptr<cublasContext, decltype(&cublasDestroy)> owner(handle, &cublasDestroy);  // every path
-  launch_cublas_gemm(handle, static_cast<const uint16_t*>(w_dev.get()), m, k,
+  const auto destroy = [&runtime](cublasContext* h) { runtime.destroy_cublas(h); };
+  const std::unique_ptr<cublasContext, decltype(destroy)> handle(runtime.create_cublas(), destroy);  // every path
+  launch_cublas_gemm(handle.get(), static_cast<const uint16_t*>(w_dev.get()), m, k,
                      static_cast<const uint16_t*>(x_dev.get()), n, static_cast<uint16_t*>(y_dev.get()));
-  check_cuda(cudaDeviceSynchronize(), "running cuBLAS");
+  runtime.synchronize("running cuBLAS");
   return download_array<uint16_t>(y_dev, static_cast<size_t>(m * n));
 }
 

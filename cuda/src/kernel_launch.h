@@ -1,19 +1,21 @@
 /*! \file kernel_launch.h
- *  \brief Internal declarations shared by the launch files: the per-format fused-GEMM launchers
- *         (each instantiated in its own .cu file so they compile in parallel), the split-K
- *         reduction launcher and the argument checks on device views.
+ *  \brief Internal declarations shared by the launch files: the argument checks on device
+ *         views, and the launchers of every kernel, once per target: `on_gpu` (the .cu files,
+ *         nvcc) and `on_sim` (the same launch code compiled by the host compiler for cuda-sim).
  */
 #pragma once
 
-#include <cuda_runtime_api.h>
-
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "zipserv/cuda/device_matrix.h"
 #include "zipserv/cuda/launch_plan.h"
 
 namespace zipserv::cuda::detail {
+
+/// Throws std::invalid_argument("zipserv::cuda: <what>").
+[[noreturn]] void reject(const std::string& what);
 
 /// Arguments common to every fused-GEMM launch (checked by check_gemm_buffers()).
 struct GemmBuffers {
@@ -30,18 +32,32 @@ struct GemmBuffers {
 void check_gemm_buffers(int64_t m, int64_t k, const GemmBuffers& b);
 
 /// Throws std::invalid_argument unless every array of `w` is present and 16-B aligned and the
-/// segment maxima fit a block tile.
+/// segment maxima have the form of padded block-tile segment sizes. (Whether they are large
+/// enough is checked by the kernel itself, which stops instead of overrunning shared memory.)
 void check_compressed_view(const CompressedView& w);
 
-/// Launches the fused kernel on compressed W (trace build when b.trace != nullptr; then N <= 8).
-void launch_fused_compressed(const CompressedView& w, const GemmBuffers& b, cudaStream_t stream);
-/// Launches the fused kernel's dense twin.
-void launch_fused_dense(const DenseView& w, const GemmBuffers& b, cudaStream_t stream);
-/// Sums split_k FP32 partials (split_k, M*N) into y (M*N bf16), in split order.
-void launch_split_k_reduction(const float* partials, int split_k, int64_t count, uint16_t* y, cudaStream_t stream);
+/// The launchers of one target. Each checks its arguments, sizes shared memory for this call,
+/// and launches on `stream` (cuda-sim runs the launch to completion before returning).
+#define ZIPSERV_DECLARE_LAUNCHERS                                                                              \
+  /** The fused kernel on compressed W (trace build when b.trace != nullptr; then N <= 8). */               \
+  void launch_fused_compressed(const CompressedView& w, const GemmBuffers& b, CUstream_st* stream);          \
+  /** The fused kernel's dense twin. */                                                                      \
+  void launch_fused_dense(const DenseView& w, const GemmBuffers& b, CUstream_st* stream);                   \
+  /** Sums split_k FP32 partials (split_k, M*N) into y (M*N bf16), in split order. */                       \
+  void launch_split_k_reduction(const float* partials, int split_k, int64_t count, uint16_t* y,             \
+                                CUstream_st* stream);                                                       \
+  /** The decompression kernel: W -> out (M, K) row-major. */                                                \
+  void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream);                      \
+  /** One mma.sync per warp on `problems` tile triples (mma_probe_kernel.cuh). */                          \
+  void launch_mma_probe(const uint16_t* a, const uint16_t* b, const float* c, float* d, int64_t problems,    \
+                        CUstream_st* stream);
 
-/// Raises a kernel's dynamic shared-memory limit when `bytes` exceeds the 48 KB default, after
-/// checking the device's opt-in maximum (error message names both numbers). Called per launch.
-void allow_dynamic_shared_memory(const void* kernel, int bytes);
+namespace on_gpu {
+ZIPSERV_DECLARE_LAUNCHERS
+}  // namespace on_gpu
+namespace on_sim {
+ZIPSERV_DECLARE_LAUNCHERS
+}  // namespace on_sim
+#undef ZIPSERV_DECLARE_LAUNCHERS
 
 }  // namespace zipserv::cuda::detail

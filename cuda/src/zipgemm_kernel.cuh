@@ -6,26 +6,26 @@
  *  Block = 4 warps; block tile 64 (M) x 64 (K) per K step; warp s owns strip s (rows 16s..16s+15)
  *  for all TILE_N columns. Per K step each warp runs 4 slices (k16) x TILE_N/8 mma.m16n8k16.
  *
- *  The kernel is a loop skeleton (pipeline, barriers, epilogue) around ZIPSERV_HD steps that the
- *  host emulation test runs on the CPU: staging (block_tile_staging.h), A decode and B loads
- *  (fragment_loads.h, fragment_decode.h). B fragments come from plain 32-bit shared loads, not
- *  ldmatrix; fragment_loads.h says why.
+ *  The kernel is a loop skeleton (pipeline, barriers, epilogue) around ZIPSERV_HD steps: staging
+ *  (block_tile_staging.h), A decode and B loads (fragment_loads.h, fragment_decode.h). B fragments
+ *  come from plain 32-bit shared loads, not ldmatrix; fragment_loads.h says why. Every
+ *  device-specific operation is a primitive of zipserv/cuda/primitives.h, so this same source
+ *  compiles with nvcc for the GPU and with the host compiler for the cuda-sim simulator.
  */
 #pragma once
 
-#include <cuda_bf16.h>
-
 #include <cstdint>
 
-#include "ptx_wrappers.cuh"
 #include "zipserv/cuda/block_tile_staging.h"
 #include "zipserv/cuda/device_matrix.h"
 #include "zipserv/cuda/fragment_decode.h"
 #include "zipserv/cuda/fragment_loads.h"
 #include "zipserv/cuda/launch_plan.h"
+#include "zipserv/cuda/primitives.h"
 #include "zipserv/fragment_layout.h"
 
 namespace zipserv::cuda {
+inline namespace ZIPSERV_CUDA_TARGET {  // on_gpu or on_sim: see primitives.h
 
 /// Everything one launch of the fused kernel reads (passed by value: lives in constant bank).
 struct FusedGemmParams {
@@ -53,9 +53,11 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
   // Steps:
   //  1. Identify this thread's work: warp s = strip s, lane; N tile n0; the split's K range.
   //  2. Loop over the block rows gm this block owns (gm = blockIdx.y, + gridDim.y, ...).
-  //  3.   Prologue: stage the first K step (W tile + X tile) into stage 0 with cp.async.
+  //  3.   Prologue: stage the first K step (W tile + X tile) into stage 0 with cp.async, and
+  //       load the segment bounds of the second (compressed W: global_offsets, one step ahead).
   //  4.   Main loop, K step kb in stage kb % 2: issue the cp.async of step kb + 1 into the other
-  //       stage (double buffer: those bytes travel while this step computes),
+  //       stage (double buffer: those bytes travel while this step computes) with the bounds
+  //       loaded one step earlier, then load the bounds of step kb + 2,
   //  5.   wait for step kb's group and barrier (all threads' chunks visible),
   //  6.   decode slice 0, then per slice q: decode slice q + 1 into the other A register set
   //       (register double buffer) and run slice q's TILE_N/8 MMAs, so decode and MMA overlap;
@@ -63,7 +65,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
   //  7.   barrier: stage kb % 2 may be overwritten by the next issue.
   //  8.   Epilogue: accumulators -> Y (bf16, split_k == 1) or FP32 partials (split_k > 1), only
   //       rows < M and columns < N.
-  extern __shared__ __align__(128) unsigned char smem[];  // (2, stage_bytes) smem
+  unsigned char* const smem = dev::dynamic_shared_memory();  // (2, stage_bytes) smem
 
   // Step 1.
   const int tid = static_cast<int>(threadIdx.x);
@@ -82,27 +84,36 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
 #pragma unroll
       for (int v = 0; v < kCValuesPerLane; ++v) acc[j][v] = 0.0f;
 
-    auto issue_stage = [&](int64_t kb, int buffer) {
+    // Segment bounds of the compressed block tile of K step kb (unused for a dense W).
+    auto segment_bounds = [&](int64_t kb) {
+      if constexpr (kFormat == WeightFormat::kCompressed) return load_segment_bounds(p.w, gm * p.block_cols + kb);
+      else return SegmentBounds{0, 0, 0, 0};
+    };
+    auto issue_stage = [&](int64_t kb, int buffer, const SegmentBounds& seg) {
       unsigned char* stage = smem + buffer * l.stage_bytes;
       if constexpr (kFormat == WeightFormat::kCompressed)
-        stage_compressed_block_tile(p.w, gm * p.block_cols + kb, stage, l, tid, ptx::CpAsyncCopy16{});
+        stage_compressed_block_tile(p.w, gm * p.block_cols + kb, seg, stage, l, tid, dev::CpAsyncCopy16{});
       else
-        stage_dense_block_tile(p.dense, gm, kb, stage, l, tid, ptx::CpAsyncCopy16{});
+        stage_dense_block_tile(p.dense, gm, kb, stage, l, tid, dev::CpAsyncCopy16{});
       stage_activation_tile(p.x, p.n, p.k, p.x_rows_16b_aligned, kTileN, n0, kb * kTileK, stage, l, tid,
-                            ptx::CpAsyncCopy16{});
+                            dev::CpAsyncCopy16{});
     };
 
+    //! [main loop]
     // Step 3.
-    if (range.begin < range.end) issue_stage(range.begin, 0);
-    ptx::cp_async_commit();
+    SegmentBounds next_bounds{0, 0, 0, 0};  // bounds of K step kb + 1, loaded a step ahead (regs)
+    if (range.begin < range.end) issue_stage(range.begin, 0, segment_bounds(range.begin));
+    dev::cp_async_commit();
+    if (range.begin + 1 < range.end) next_bounds = segment_bounds(range.begin + 1);
 
     for (int64_t kb = range.begin; kb < range.end; ++kb) {
       const int buffer = static_cast<int>((kb - range.begin) & 1);
       // Step 4.
-      if (kb + 1 < range.end) issue_stage(kb + 1, buffer ^ 1);
-      ptx::cp_async_commit();  // possibly empty, so that "all but the newest group" is always step kb
+      if (kb + 1 < range.end) issue_stage(kb + 1, buffer ^ 1, next_bounds);
+      dev::cp_async_commit();  // possibly empty, so that "all but the newest group" is always step kb
+      if (kb + 2 < range.end) next_bounds = segment_bounds(kb + 2);
       // Step 5.
-      ptx::cp_async_wait_group<1>();
+      dev::cp_async_wait_group<1>();
       __syncthreads();
 
       // Step 6.
@@ -120,7 +131,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
           if (blockIdx.x == 0)
 #pragma unroll
             for (int reg = 0; reg < kARegsPerLane; ++reg)
-              p.trace[lane_fragment_index(block_tile, strip, slice, lane, reg)] = a[reg];
+              dev::st_global(p.trace + lane_fragment_index(block_tile, strip, slice, lane, reg), a[reg]);
         }
         // Padding columns (K <= k < Kp) -> +0 in A, in both weight formats (kKTail build only:
         // with K % 64 == 0 there are none). Why ZipGEMM and its dense twin are bit-identical:
@@ -146,7 +157,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
         for (int j = 0; j < kN8; ++j) {
           uint32_t b[kBRegsPerLane];  // (T32, V4) regs, bf16
           load_b_fragment(x_tile, slice, j, lane, b);
-          ptx::mma_m16n8k16_bf16_f32(acc[j], a, b);
+          dev::mma_m16n8k16_bf16_f32(acc[j], a, b);
         }
       };
       // Register double buffer, written out: slice q + 1 is decoded into one set while slice q's
@@ -163,6 +174,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
       // Step 7.
       __syncthreads();
     }
+    //! [main loop]
 
     // Step 8.
 #pragma unroll
@@ -175,11 +187,12 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
         if (p.split_k == 1)
           // REFERENCE: float_to_bf16_rne, equal for every non-NaN value; a NaN leaves cvt.rn.bf16.f32
           // as some NaN whose payload may differ from the reference's (compare NaN-ness only).
-          p.y[n * p.m + m] = __bfloat16_as_ushort(__float2bfloat16_rn(acc[j][v]));
+          dev::st_global(p.y + n * p.m + m, dev::float_to_bf16_rn(acc[j][v]));
         else
-          p.partials[(static_cast<int64_t>(split) * p.n + n) * p.m + m] = acc[j][v];
+          dev::st_global(p.partials + (static_cast<int64_t>(split) * p.n + n) * p.m + m, acc[j][v]);
       }
   }
 }
 
+}  // namespace ZIPSERV_CUDA_TARGET
 }  // namespace zipserv::cuda

@@ -12,7 +12,11 @@
 //     fragtile_bits.svg         one real 8x8 FragTile: codes, bit index k = 8r + c, decoding lane
 //     tile_hierarchy.svg        a 64x64 block tile: strips, slices, FragTiles in storage order
 //     histogram_<fixture>.svg   the exponent histogram of every weight of a bundled model file
+//     tensor_core_alignment.svg one measured H100 dot product aligned and truncated by the sm90
+//                               model (align_block, normalize_truncate_fp32)
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -23,7 +27,10 @@
 #include "zipserv/encode.h"
 #include "zipserv/exponent_window.h"
 #include "zipserv/fragment_layout.h"
+#include "zipserv/mma_numerics.h"
 #include "zipserv/safetensors.h"
+#include "zipserv/tensor_core_model.h"
+#include "zipserv/tensor_core_validation.h"
 #include "zipserv/tile_layout.h"
 
 using namespace zipserv;
@@ -216,6 +223,102 @@ void histogram(const std::string& dir, const std::string& data_dir, const std::s
   svg.save(dir + "/histogram_" + fixture + ".svg");
 }
 
+
+uint32_t float_bits(float f) { return std::bit_cast<uint32_t>(f); }
+
+// One measured H100 dot product (the first whose GPU result differs from the reference's
+// sequential order) through the sm90 model: every product's exact bits placed by weight, the
+// anchor, the last kept bit, the dropped bits, the fixed-point sum and the 24 bits kept of it.
+void tensor_core_alignment(const std::string& dir, const std::string& data_dir) {
+  const MmaNumerics numerics = MmaNumerics::sm90;
+  const TensorCoreParams& params = tensor_core_params(numerics);
+  const TensorCoreValidation data = load_tensor_core_validation(data_dir + "/tensor-core-validation", numerics);
+  size_t pick = 0;
+  float ieee = 0.0f;
+  for (; pick < data.cases.size(); ++pick) {
+    const TensorCoreCase& tc = data.cases[pick];
+    uint16_t a[16], b[16];
+    std::copy(tc.a.begin(), tc.a.end(), a);
+    std::copy(tc.b.begin(), tc.b.end(), b);
+    ieee = mma_dot16(MmaNumerics::ieee_sequential, a, b, tc.c);
+    if (float_bits(ieee) != float_bits(tc.d)) break;
+  }
+  if (pick == data.cases.size()) throw std::runtime_error("no H100 case differs from ieee_sequential");
+  const TensorCoreCase& tc = data.cases[pick];
+  const AlignedBlock block = align_block(params, tc.a, tc.b, tc.c);
+  const float d = normalize_truncate_fp32(block.sum, block.lsb_exponent);
+
+  // Columns: bit weights 2^hi .. 2^lo (left to right); 8 dropped positions are drawn below lsb.
+  const uint64_t magnitude = block.sum < 0 ? 0 - static_cast<uint64_t>(block.sum) : static_cast<uint64_t>(block.sum);
+  const int sum_top = block.lsb_exponent + std::bit_width(magnitude) - 1;
+  const int hi = std::max(block.anchor_exponent + 1, sum_top), lo = block.lsb_exponent - 8;
+  const int cell = 13, row = 17, left = 250, top = 78, columns = hi - lo + 1;
+  const int rows = block.count + 3;
+  const int width = std::max(left + columns * cell + 30, 1020);
+  Svg svg(width, top + rows * row + 110);
+  char title[160];
+  std::snprintf(title, sizeof title,
+                "sm90 (H100): measured case %zu of data/tensor-core-validation/H100, aligned and truncated", pick + 1);
+  svg.text(width / 2.0, 22, title, 14, "middle", "bold");
+  char sub[256];
+  std::snprintf(sub, sizeof sub,
+                "anchor E = %d (largest exponent of a product or c); kept: %d fraction bits below 2^E, last kept bit 2^%d",
+                block.anchor_exponent, 23 + params.extra_alignment_bits, block.lsb_exponent);
+  svg.text(width / 2.0, 42, sub, 11);
+  // Column headers: the weight of each bit, every 4th labelled.
+  for (int p = hi; p >= lo; --p) {
+    const double x = left + (hi - p) * cell;
+    if (p % 4 == 0 || p == block.anchor_exponent || p == block.lsb_exponent)
+      svg.text(x + cell / 2.0, top - 6, std::to_string(p), 8);
+  }
+  svg.text(left - 8, top - 6, "bit weight 2^p, p =", 9, "end");
+  auto draw_bit = [&](int p, int y, bool one, bool kept, const char* kept_fill) {
+    const double x = left + (hi - p) * cell;
+    svg.rect(x, y, cell, row - 2, kept ? (one ? kept_fill : "#eef3fb") : (one ? "#f4a6a6" : "#fbe3e3"), "#bbb", 0.3);
+    svg.text(x + cell / 2.0, y + 12, one ? "1" : "0", 9, "middle", one ? "bold" : "normal");
+  };
+  for (int i = 0; i < block.count; ++i) {
+    const AlignedTerm& t = block.terms[i];
+    const int y = top + i * row;
+    const double value = std::ldexp(static_cast<double>(t.significand), t.exponent - t.fraction_bits) * (t.negative ? -1 : 1);
+    char name[96];
+    if (t.is_c) std::snprintf(name, sizeof name, "c = %+.6g", value);
+    else std::snprintf(name, sizeof name, "product %d = %+.6g", i, value);
+    svg.text(left - 8, y + 12, name, 10, "end", t.is_c ? "bold" : "normal");
+    const int low_bit = t.exponent - t.fraction_bits;
+    const int top_bit = low_bit + std::bit_width(t.significand) - 1;
+    for (int p = std::min(hi, top_bit); p >= std::max(lo, low_bit); --p)
+      draw_bit(p, y, (t.significand >> (p - low_bit)) & 1, p >= block.lsb_exponent, t.is_c ? "#9fd39f" : "#7fb2e5");
+    if (low_bit < lo) svg.text(left + columns * cell + 4, y + 12, "...", 10, "start");
+  }
+  // The fixed-point sum, then the 24 bits kept of it.
+  const int ys = top + block.count * row + 8, yr = ys + row + 4;
+  svg.line(left, ys - 4, left + columns * cell, ys - 4, "#000", 1);
+  svg.text(left - 8, ys + 12, block.sum < 0 ? "sum (negative)" : "sum", 10, "end", "bold");
+  for (int p = sum_top; p >= block.lsb_exponent; --p)
+    draw_bit(p, ys, (magnitude >> (p - block.lsb_exponent)) & 1, true, "#c9a0dc");
+  char result[128];
+  std::snprintf(result, sizeof result, "d = %+.9g (0x%08X)", d, float_bits(d));
+  svg.text(left - 8, yr + 12, result, 10, "end", "bold");
+  for (int p = sum_top; p >= block.lsb_exponent; --p)
+    draw_bit(p, yr, (magnitude >> (p - block.lsb_exponent)) & 1, p > sum_top - 24, "#ffd27f");
+  // The anchor's units bit and the cut below the last kept bit.
+  const double x_anchor = left + (hi - block.anchor_exponent) * cell, x_cut = left + (hi - block.lsb_exponent + 1) * cell;
+  svg.line(x_anchor, top - 2, x_anchor, yr + row, "#1a5fb4", 1.2);
+  svg.line(x_cut, top - 2, x_cut, ys - 4, "#c01c28", 2);
+  const double x_keep = left + (hi - (sum_top - 24)) * cell;
+  svg.line(x_keep, yr - 2, x_keep, yr + row, "#c01c28", 2);
+  const int yt = yr + row + 22;
+  svg.text(left, yt, "blue line: the anchor's units bit 2^E (products keep 2 integer bits: unnormalised, in [1, 4)).", 10, "start");
+  svg.text(left, yt + 15, "red line: the last kept bit; red cells are truncated before the sum (toward zero, per term).", 10, "start");
+  svg.text(left, yt + 30, "last row: the sum normalised once, its leading 24 bits kept, the rest truncated (RZ).", 10, "start");
+  char compare[256];
+  std::snprintf(compare, sizeof compare, "H100 wrote 0x%08X; the model gives 0x%08X; ieee_sequential (one rounded add per product) gives 0x%08X",
+                float_bits(tc.d), float_bits(d), float_bits(ieee));
+  svg.text(20, yt + 48, compare, 10, "start", "bold");
+  svg.save(dir + "/tensor_core_alignment.svg");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -229,6 +332,7 @@ int main(int argc, char** argv) {
   tile_hierarchy(out);
   histogram(out, data, "stories260K");
   histogram(out, data, "use-lite-en");
+  tensor_core_alignment(out, data);
   std::printf("figures written to %s\n", out.c_str());
   return 0;
 }

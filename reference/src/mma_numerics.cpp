@@ -1,11 +1,9 @@
-// The numerics of one mma.m16n8k16 output (mma_numerics.h). The tensor-core models are added in
-// their own files; this file holds the names and the IEEE-sequential definition.
+// The numerics of one mma.m16n8k16 output (mma_numerics.h): the names, the IEEE-sequential
+// definition, and the dispatch to the tensor-core models (tensor_core_model.cpp).
 #include "zipserv/mma_numerics.h"
 
-#include <stdexcept>
-#include <string>
-
 #include "zipserv/bf16.h"
+#include "zipserv/tensor_core_model.h"
 
 namespace zipserv {
 
@@ -26,9 +24,7 @@ std::optional<MmaNumerics> parse_numerics(std::string_view name) {
 }
 
 float mma_dot16(MmaNumerics numerics, const uint16_t (&a)[16], const uint16_t (&b)[16], float c) {
-  if (numerics != MmaNumerics::ieee_sequential)
-    throw std::logic_error("zipserv: tensor-core numerics " + std::string(numerics_name(numerics)) +
-                           " are not available in this build");
+  if (numerics != MmaNumerics::ieee_sequential) return tensor_core_dot(tensor_core_params(numerics), a, b, c);
   float acc = c;
   for (int k = 0; k < 16; ++k) {
     const float product = bf16_to_float(a[k]) * bf16_to_float(b[k]);

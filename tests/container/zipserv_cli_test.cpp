@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "cli_test_util.h"
 #include "container_test_util.h"
 #include "zipserv/compressed_matrix.h"
 #include "zipserv/encode.h"
@@ -20,34 +21,11 @@ using zipserv::test::write_bytes;
 
 namespace {
 
-struct CommandResult {
-  int status = -1;  ///< exit status
-  std::string out;  ///< stdout
-  std::string err;  ///< stderr
-};
+using zipserv::test::CommandResult;
+using zipserv::test::expect_one_line_error;
 
 // Runs `zipserv ARGS` (arguments are plain paths and words: no quoting needed) in `dir`.
-CommandResult zipserv(const ScratchDir& dir, const std::string& args) {
-  const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  const std::string command = std::string(ZIPSERV_CLI_PATH) + " " + args + " >" + out + " 2>" + err + " </dev/null";
-  const int raw = std::system(command.c_str());
-  CommandResult r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  const auto o = read_bytes(out), e = read_bytes(err);
-  r.out.assign(o.begin(), o.end());
-  r.err.assign(e.begin(), e.end());
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return r;
-}
-
-// A failure must be one line that starts with "zipserv: " and names the problem.
-void expect_one_line_error(const CommandResult& r, const std::string& words) {
-  EXPECT_NE(r.status, 0);
-  EXPECT_TRUE(r.err.starts_with("zipserv: ")) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find(words), std::string::npos) << r.err << " (expected: " << words << ")";
-}
+CommandResult zipserv(const ScratchDir& dir, const std::string& args) { return zipserv::test::run_zipserv(dir, args); }
 
 TEST(ZipservCli, HelpListsEveryCommand) {
   ScratchDir dir;

@@ -1,26 +1,53 @@
 /*! \file gpu_test_support.h
- *  \brief Helpers of the GPU tests: device buffers with guard bands (sentinel bytes on both
- *         sides, checked byte-identical after every launch), and the error bound for GEMMs on
- *         real-valued inputs, stated next to its reason.
+ *  \brief Helpers of the kernel tests: the fixture that runs every test on both backends (the
+ *         GPU, skipped visibly without one, and cuda-sim, which runs everywhere), device buffers
+ *         with guard bands (sentinel bytes on both sides, checked byte-identical after every
+ *         launch), and the error bound for GEMMs on real-valued inputs, stated next to its reason.
  */
 #pragma once
 
-#include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "zipserv/bf16.h"
+#include "zipserv/cuda/backend.h"
 #include "zipserv/cuda/device_matrix.h"
+#include "zipserv/cuda/zipgemm.h"
 
 namespace zipserv::cuda::test {
 
-#define ZIPSERV_CUDA_CHECK(call) ASSERT_EQ((call), cudaSuccess) << #call << ": " << cudaGetErrorString(cudaGetLastError())
+/// A test that runs once on the GPU (instance `/gpu`, ctest labels `cuda;gpu`, skipped visibly
+/// without a device) and once on cuda-sim (instance `/sim`, runs on every machine). The body
+/// uses the host API as usual: the fixture makes the instance's backend current.
+class OnBothBackends : public ::testing::TestWithParam<BackendKind> {
+ protected:
+  void SetUp() override {
+    scope_.emplace(GetParam() == BackendKind::gpu ? Backend::gpu() : Backend::cuda_sim());
+    if (!device_available()) GTEST_SKIP() << "no CUDA device (the /sim instance of this test runs the same kernel)";
+  }
+  /// True on cuda-sim, whose CPU time limits the largest shapes a test may use.
+  bool on_simulator() const { return GetParam() == BackendKind::simulator; }
+
+ private:
+  std::optional<BackendScope> scope_;
+};
+
+/// "gpu" or "sim": the instance name of each backend.
+inline std::string backend_instance_name(const ::testing::TestParamInfo<BackendKind>& info) {
+  return info.param == BackendKind::gpu ? "gpu" : "sim";
+}
+
+/// Instantiates every TEST_P of `suite` on both backends.
+#define ZIPSERV_ON_BOTH_BACKENDS(suite)                                                                  \
+  INSTANTIATE_TEST_SUITE_P(, suite, ::testing::Values(BackendKind::gpu, BackendKind::simulator),        \
+                           ::zipserv::cuda::test::backend_instance_name)
 
 /// `count` elements of T in device memory with kGuardBytes of sentinel before and after, and the
 /// interior poisoned with `poison` bytes (so unwritten outputs show).
@@ -33,25 +60,25 @@ class GuardedBuffer {
   explicit GuardedBuffer(size_t count, uint8_t poison = 0xFF)
       : count_(count), alloc_(count * sizeof(T) + 2 * kGuardBytes) {
     auto* base = static_cast<uint8_t*>(alloc_.get());
-    EXPECT_EQ(cudaMemset(base, kSentinel, kGuardBytes), cudaSuccess);
-    EXPECT_EQ(cudaMemset(base + kGuardBytes, poison, count * sizeof(T)), cudaSuccess);
-    EXPECT_EQ(cudaMemset(base + kGuardBytes + count * sizeof(T), kSentinel, kGuardBytes), cudaSuccess);
+    fill_device(base, kSentinel, kGuardBytes);
+    fill_device(base + kGuardBytes, poison, count * sizeof(T));
+    fill_device(base + kGuardBytes + count * sizeof(T), kSentinel, kGuardBytes);
   }
   T* data() { return reinterpret_cast<T*>(static_cast<uint8_t*>(alloc_.get()) + kGuardBytes); }
   size_t size_bytes() const { return count_ * sizeof(T); }
 
   /// Downloads the interior (synchronizes first).
   std::vector<T> download() {
-    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    synchronize();
     std::vector<T> host(count_);
-    EXPECT_EQ(cudaMemcpy(host.data(), data(), count_ * sizeof(T), cudaMemcpyDeviceToHost), cudaSuccess);
+    copy_to_host(host.data(), data(), count_ * sizeof(T));
     return host;
   }
   /// True when both guard bands still hold only the sentinel.
   bool guards_intact() {
-    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    synchronize();
     std::vector<uint8_t> all(alloc_.bytes());
-    EXPECT_EQ(cudaMemcpy(all.data(), alloc_.get(), all.size(), cudaMemcpyDeviceToHost), cudaSuccess);
+    copy_to_host(all.data(), alloc_.get(), all.size());
     const size_t tail = kGuardBytes + count_ * sizeof(T);
     for (size_t i = 0; i < kGuardBytes; ++i)
       if (all[i] != kSentinel || all[tail + i] != kSentinel) return false;
@@ -67,7 +94,7 @@ class GuardedBuffer {
 template <typename T>
 DeviceAllocation upload(const std::vector<T>& host) {
   DeviceAllocation d(host.size() * sizeof(T));
-  EXPECT_EQ(cudaMemcpy(d.get(), host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice), cudaSuccess);
+  copy_to_device(d.get(), host.data(), host.size() * sizeof(T));
   return d;
 }
 

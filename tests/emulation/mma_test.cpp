@@ -13,6 +13,7 @@
 #include "zipserv/fragment_layout.h"
 #include "zipserv/gemm.h"
 #include "zipserv/mma_emulation.h"
+#include "zipserv/mma_numerics.h"
 
 namespace zipserv::emu::test {
 namespace {
@@ -47,6 +48,36 @@ TEST(Mma, LaneByLaneEqualsReferenceGemm) {
         ASSERT_EQ(float_to_bf16_rne(c[lane][v]), y[mn.col * 16 + mn.row]) << "seed " << seed << " lane " << lane;
       }
   }
+}
+
+// Under every numerics, each accumulator of the lane-by-lane mma is mma_dot16() of row m of A,
+// column n of B and its own C, with (m, n) = c_frag_coord(lane, v): the fragment maps do not
+// change the arithmetic. Non-zero starting accumulators; Gaussian and any-bit-pattern A.
+TEST(Mma, LaneByLaneEachNumericsIsMmaDot16PerOutput) {
+  for (const MmaNumerics numerics : kAllMmaNumerics)
+    for (uint32_t seed = 0; seed < 6; ++seed) {
+      const std::vector<uint16_t> w = seed % 2 ? gaussian_bf16(16, 16, 1.0f, seed) : any_bits_bf16(16, 16, seed);
+      const std::vector<uint16_t> x = gaussian_bf16(8, 16, 1.0f, seed + 100);  // (N8, K16) bf16
+      std::mt19937 rng(seed);
+      std::normal_distribution<float> dist(0.0f, 3.0f);
+      CFragment c{};
+      for (auto& lane : c)
+        for (float& v : lane) v = dist(rng);
+      const CFragment c0 = c;
+      mma_m16n8k16(a_fragment(w, 16, 0), b_fragment_from_rows(x.data(), 8, 16, 0, 0), c, numerics);
+      for (int lane = 0; lane < kWarpLanes; ++lane)
+        for (int v = 0; v < kCValuesPerLane; ++v) {
+          const FragCoord mn = c_frag_coord(lane, v);
+          uint16_t row[16], column[16];
+          for (int k = 0; k < 16; ++k) {
+            row[k] = w[mn.row * 16 + k];
+            column[k] = x[mn.col * 16 + k];
+          }
+          const float expected = mma_dot16(numerics, row, column, c0[lane][v]);
+          ASSERT_EQ(std::memcmp(&c[lane][v], &expected, sizeof expected), 0)
+              << numerics_name(numerics) << " seed " << seed << " lane " << lane << " v " << v;
+        }
+    }
 }
 
 // A strip's register file (Q4, R4, T32) from a 16 x 64 row-major strip, through the lane map.

@@ -47,16 +47,22 @@ int report_error(const std::string& message, int status) {
 
 int run_command(const char* usage, int (*body)(const CommonArgs&), int argc, char** argv,
                 const std::vector<std::string>& allowed) {
-  try {
+  return report_exceptions(usage, [&] {
     const CommonArgs args = parse_args(argc, argv, allowed);
     if (args.help) {
       std::fputs(usage, stdout);
       return 0;
     }
     return body(args);
+  });
+}
+
+int report_exceptions(const std::string& usage, const std::function<int()>& body) {
+  try {
+    return body();
   } catch (const UsageError& e) {
     report_error(e.message, 2);
-    std::fputs(usage, stderr);
+    std::fputs(usage.c_str(), stderr);
     return 2;
   } catch (const std::bad_alloc&) {
     return report_error("out of memory");

@@ -15,6 +15,8 @@
 
 #include "commands.h"
 #include "zipserv/compressed_model.h"
+#include "zipserv/mma_numerics.h"
+#include "zipserv/oracle/builtin_engines.h"
 #include "zipserv/oracle/engine.h"
 #include "zipserv/oracle/oracle.h"
 #include "zipserv/oracle/report_format.h"
@@ -24,7 +26,7 @@ namespace zipserv::cli {
 namespace {
 
 const char* const kUsage =
-    "usage: zipserv check FILE [--engine NAME ...] [--json] [--verbose]\n"
+    "usage: zipserv check FILE [--engine NAME ...] [--numerics NAME] [--json] [--verbose]\n"
     "  Runs every implementation through the oracle on every 2-D BF16 weight of FILE (plain or\n"
     "  compressed safetensors) and prints, per engine and checkpoint (window, bitmaps, streams,\n"
     "  lane_fragments, decoded, gemm_output), pass or the first divergence. GEMMs use two\n"
@@ -32,12 +34,15 @@ const char* const kUsage =
     "  Engines that cannot run here (e.g. cuda without a device) are listed as skipped.\n"
     "  Exit status 0 only if every engine that ran passed everything.\n"
     "  --engine NAME  check only this engine (repeatable; default: every registered engine)\n"
+    "  --numerics N   arithmetic of every mma.sync the cuda-sim engines run: ieee_sequential\n"
+    "                 (default; the reference's order), sm80, sm89 or sm90 (tensor-core models)\n"
     "  --json         one JSON object on stdout instead of the table\n"
     "  --verbose      one line per (weight, engine), passing ones included\n";
 
 struct Args {
   std::string file;
   std::vector<std::string> engines;
+  MmaNumerics numerics = MmaNumerics::ieee_sequential;  // of the cuda-sim engines
   bool json = false;
   bool verbose = false;
   bool help = false;
@@ -60,6 +65,12 @@ Args parse(int argc, char** argv) {
       a.engines.push_back(argv[++i]);
     } else if (arg.rfind("--engine=", 0) == 0) {
       a.engines.push_back(arg.substr(9));
+    } else if (arg == "--numerics" || arg.rfind("--numerics=", 0) == 0) {
+      if (arg == "--numerics" && i + 1 >= argc) throw UsageError{"--numerics needs a name"};
+      const std::string name = arg == "--numerics" ? argv[++i] : arg.substr(11);
+      const auto n = parse_numerics(name);
+      if (!n) throw UsageError{"unknown numerics \"" + name + "\" (ieee_sequential, sm80, sm89, sm90)"};
+      a.numerics = *n;
     } else if (arg.size() > 1 && arg[0] == '-') {
       throw UsageError{"unknown option " + arg};
     } else if (a.file.empty()) {
@@ -123,6 +134,7 @@ void for_each_weight(const std::string& path, std::string& kind, Visit visit) {
 struct EngineSummary {
   std::string name;
   std::string skipped;  // the reason, when it did not run
+  std::string numerics;  // the arithmetic of its GEMM
   std::vector<oracle::Report> reports;
   bool passed() const {
     for (const oracle::Report& r : reports)
@@ -175,6 +187,9 @@ void print_table(const std::string& path, const std::string& kind, size_t weight
     for (oracle::Checkpoint c : oracle::kCheckpoints) cells.push_back(cell(s, c));
     row(s.name, cells);
   }
+  std::printf("\nGEMM numerics (\"n/a\": the engine has no such stage):\n");
+  for (const EngineSummary& s : engines)
+    if (s.skipped.empty()) std::printf("  %-20s %s\n", s.name.c_str(), s.numerics.c_str());
   for (const EngineSummary& s : engines) {
     int failed = 0;
     for (const oracle::Report& r : s.reports) {
@@ -200,6 +215,7 @@ void print_json(const std::string& path, const std::string& kind, size_t weights
     const EngineSummary& s = engines[i];
     if (i) out.append(",");
     out.append("{\"name\":").append(oracle::json_string(s.name));
+    out.append(",\"numerics\":").append(oracle::json_string(s.numerics));
     if (!s.skipped.empty()) {
       out.append(",\"skipped\":").append(oracle::json_string(s.skipped)).append("}");
       continue;
@@ -228,7 +244,10 @@ int check_file(const Args& a) {
   std::vector<EngineSummary> engines;
   std::vector<std::unique_ptr<oracle::Engine>> runnable;
   for (const std::string& name : names) {
-    std::unique_ptr<oracle::Engine> engine = oracle::make_engine(name);
+    std::unique_ptr<oracle::Engine> engine =
+        name == "cuda-sim" || name == "cuda-sim-split-k"
+            ? oracle::make_cuda_sim_engine(name == "cuda-sim" ? 1 : 0, a.numerics)
+            : oracle::make_engine(name);
     if (!engine) {
       std::string known;
       for (const std::string& n : oracle::registered_engines()) known += " " + n;
@@ -237,6 +256,7 @@ int check_file(const Args& a) {
     EngineSummary s;
     s.name = name;
     s.skipped = engine->unavailable_reason();
+    s.numerics = engine->numerics();
     if (!s.skipped.empty()) engine.reset();  // listed as skipped, never run
     engines.push_back(std::move(s));
     runnable.push_back(std::move(engine));

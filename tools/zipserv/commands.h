@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ int cmd_inspect(int argc, char** argv);     ///< `zipserv inspect FILE [--json] 
 int cmd_verify(int argc, char** argv);      ///< `zipserv verify ORIGINAL COMPRESSED [--threads N]`
 /// `zipserv check FILE`: written in cmd_check.cpp by the oracle's author; see CMakeLists.txt here.
 int cmd_check(int argc, char** argv);
+/// `zipserv generate MODEL ...`: the Llama forward pass of llama/ (cmd_generate.cpp, linked by llama/CMakeLists.txt).
+int cmd_generate(int argc, char** argv);
 
 /// The options every file-converting subcommand shares, parsed from argv[1..].
 struct CommonArgs {
@@ -47,6 +50,9 @@ int report_error(const std::string& message, int status = 1);
 
 /// Runs `body`, turning any exception into `zipserv: <what>` and exit status 1, and a
 /// UsageError into its message plus `usage` and exit status 2.
+int report_exceptions(const std::string& usage, const std::function<int()>& body);
+
+/// Parses the arguments and runs `body` under report_exceptions(); `--help` prints `usage`.
 int run_command(const char* usage, int (*body)(const CommonArgs&), int argc, char** argv,
                 const std::vector<std::string>& allowed);
 

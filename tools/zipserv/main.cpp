@@ -22,6 +22,14 @@ int check_not_built(int, char**) {
 }
 #endif
 
+#ifndef ZIPSERV_HAVE_GENERATE
+// Built without llama/: say so instead of failing to link.
+int generate_not_built(int, char**) {
+  std::fprintf(stderr, "zipserv: generate: not built (this build has no llama/ forward pass)\n");
+  return 2;
+}
+#endif
+
 const Command kCommands[] = {
     {"compress", zipserv::cli::cmd_compress, "compress IN OUT", "store 2-D BF16 weights as TCA-TBE"},
     {"decompress", zipserv::cli::cmd_decompress, "decompress IN OUT", "give back the original file, byte for byte"},
@@ -31,6 +39,11 @@ const Command kCommands[] = {
     {"check", zipserv::cli::cmd_check, "check FILE", "compare every implementation on every weight"},
 #else
     {"check", check_not_built, "check FILE", "compare every implementation on every weight (not built)"},
+#endif
+#ifdef ZIPSERV_HAVE_GENERATE
+    {"generate", zipserv::cli::cmd_generate, "generate MODEL [--prompt TEXT]", "run a Llama from its compressed weights"},
+#else
+    {"generate", generate_not_built, "generate MODEL [--prompt TEXT]", "run a Llama from its compressed weights (not built)"},
 #endif
 };
 

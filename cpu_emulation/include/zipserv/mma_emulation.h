@@ -3,14 +3,20 @@
  *         A, B and C maps of fragment_layout.h: the definition the SIMD MMA is tested against.
  *
  *  D = A B + C for a 16x16 BF16 A (weights), a 16x8 BF16 B (activations, k x n) and a 16x8 FP32
- *  C, each spread over the warp's 32 lanes in PTX's fragment layout. Summation order, per output
- *  (m, n), which makes this emulation equal the reference GEMM bit for bit:
+ *  C, each spread over the warp's 32 lanes in PTX's fragment layout. Each output (m, n) is
+ *  mma_dot16(numerics, A[m][0..15], B[0..15][n], C[m][n]) (mma_numerics.h). Under the default
+ *  numerics, ieee_sequential, the summation order per output makes this emulation equal the
+ *  reference GEMM bit for bit:
  *
  *      acc = c[m][n];  for k = 0, 1, ..., 15:  acc = acc + float(A[m][k]) * float(B[k][n])
  *
  *  with the product rounded to FP32 before the addition (not fused). A BF16 x BF16 product is
  *  exact in FP32 unless it underflows, and then both sides round it the same way. The hardware
- *  adds the 16 products in an order PTX does not specify; only this emulation fixes it.
+ *  adds the 16 products in a way PTX does not specify; the numerics sm80, sm89 and sm90 are
+ *  models of how A100, L40S and H100 do it (tensor_core_model.h), proven on real GPU outputs.
+ *
+ *  The SIMD MMA of the CPU ZipGEMM (emulation.h: mma_strip_rows(), mma_block_tile_rows()) has
+ *  ieee_sequential numerics only; the tensor-core numerics are scalar (this function).
  */
 #pragma once
 
@@ -18,6 +24,7 @@
 #include <cstdint>
 
 #include "zipserv/fragment_layout.h"
+#include "zipserv/mma_numerics.h"
 
 namespace zipserv::emu {
 
@@ -31,9 +38,11 @@ using BFragment = std::array<std::array<uint32_t, kBRegsPerLane>, kWarpLanes>;
 /// One warp's FP32 accumulators.  // (T32, V4) f32
 using CFragment = std::array<std::array<float, kCValuesPerLane>, kWarpLanes>;
 
-/// returns c[l][v] = c[l][v] + sum_{k=0..15, ascending} float(A[m][k]) * float(B[k][n]),
-/// where (m, n) = c_frag_coord(l, v) and A, B are read through a_frag_coord and b_frag_coord.
-void mma_m16n8k16(const AFragment& a, const BFragment& b, CFragment& c);
+/// returns c[l][v] = mma_dot16(numerics, A[m][0..15], B[0..15][n], c[l][v]), where (m, n) =
+/// c_frag_coord(l, v) and A, B are read through a_frag_coord and b_frag_coord; under the default
+/// ieee_sequential that is c[l][v] + sum_{k=0..15, ascending} float(A[m][k]) * float(B[k][n]).
+void mma_m16n8k16(const AFragment& a, const BFragment& b, CFragment& c,
+                  MmaNumerics numerics = MmaNumerics::ieee_sequential);
 
 /// returns the B fragment of columns n0..n0+7 and rows k0..k0+15 of X (N x K row-major, BF16),
 /// reading zero beyond `n` or `k`: b[l][r] = X[n0 + col][k0 + row] | X[..][.. + 1] << 16 with

@@ -1,40 +1,61 @@
-// The "cuda" engine: the fused ZipGEMM and decompression kernels behind the Engine interface.
-// Compiled to a stub returning nullptr when CUDA is not built; reports itself unavailable (and
-// is listed as skipped) when the build has CUDA but the machine has no device.
+// The CUDA engines: the fused ZipGEMM and decompression kernels behind the Engine interface, on
+// the GPU ("cuda", "cublas": skipped with the reason when the build or the machine has none) and
+// on the cuda-sim CPU simulator ("cuda-sim", "cuda-sim-split-k": every machine).
+#include <algorithm>
 #include <memory>
 #include <string>
 
-#include "unavailable_engine.h"
+#include "zipserv/cuda/backend.h"
+#include "zipserv/cuda/zipgemm.h"
 #include "zipserv/decode.h"
 #include "zipserv/oracle/builtin_engines.h"
 
-#if ZIPSERV_ORACLE_HAS_CUDA
-#include "zipserv/cuda/zipgemm.h"
-#endif
-
 namespace zipserv::oracle {
-
-#if ZIPSERV_ORACLE_HAS_CUDA
 namespace {
 
-class CudaEngine final : public Engine {
+// Every stage of the CUDA host API, run on one backend.
+class KernelEngine : public Engine {
  public:
-  std::string name() const override { return "cuda"; }
+  KernelEngine(std::string name, cuda::Backend backend, int split_k)
+      : name_(std::move(name)), backend_(backend), split_k_(split_k) {}
+  std::string name() const override { return name_; }
   std::string unavailable_reason() const override {
+    const cuda::BackendScope scope(backend_);
     return cuda::device_available() ? std::string() : std::string("no CUDA device available");
   }
   std::optional<std::vector<uint32_t>> lane_fragments(const CompressedMatrix& w) const override {
+    const cuda::BackendScope scope(backend_);
     return cuda::trace_lane_fragments(w);
   }
   std::optional<std::vector<uint16_t>> decode(const CompressedMatrix& w) const override {
+    const cuda::BackendScope scope(backend_);
     return cuda::decompress(w);
   }
   std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
-    return cuda::zipgemm(w, x, n);
+    const cuda::BackendScope scope(backend_);
+    cuda::ZipGemmOptions options;
+    options.split_k = split_k_ == 0 ? 0 : std::min<int>(split_k_, static_cast<int>(w.block_cols()));
+    return cuda::zipgemm(w, x, n, options);
   }
-  // mma.sync adds the products of each k16 step inside the tensor core in its own order (and
-  // the kernel may split K): bit for bit only on exact inputs, the derived bound elsewhere.
-  GemmContract gemm_contract() const override { return {SummationOrder::other, 0}; }
+  GemmContract gemm_contract() const override {
+    // On cuda-sim with ieee_sequential numerics and one split, every mma adds its 16 products one
+    // by one onto the running accumulator, K steps in order: exactly the reference's order, so
+    // the output must equal the reference on any input. Otherwise (a GPU's tensor cores, a
+    // tensor-core model, split-K) the order is another: bit for bit only on exact inputs.
+    const bool reference_order = backend_.kind == cuda::BackendKind::simulator && split_k_ == 1 &&
+                                 backend_.simulator.numerics == MmaNumerics::ieee_sequential;
+    return {reference_order ? SummationOrder::reference : SummationOrder::other, 0};
+  }
+  std::string numerics() const override {
+    if (backend_.kind == cuda::BackendKind::gpu) return "tensor cores of this GPU";
+    return std::string(numerics_name(backend_.simulator.numerics)) +
+           (split_k_ == 1 ? "" : ", split-K in FP32");
+  }
+
+ private:
+  std::string name_;
+  cuda::Backend backend_;
+  int split_k_;
 };
 
 // cuBLAS GemmEx on the reference's decode of W: the GEMM every serving stack already trusts,
@@ -43,28 +64,28 @@ class CublasEngine final : public Engine {
  public:
   std::string name() const override { return "cublas"; }
   std::string unavailable_reason() const override {
+    const cuda::BackendScope scope(cuda::Backend::gpu());
     return cuda::device_available() ? std::string() : std::string("no CUDA device available");
   }
   std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
+    const cuda::BackendScope scope(cuda::Backend::gpu());
     const std::vector<uint16_t> dense = zipserv::decode(w);
     return cuda::cublas_gemm(dense.data(), w.rows, w.cols, x, n);
   }
   GemmContract gemm_contract() const override { return {SummationOrder::other, 0}; }
+  std::string numerics() const override { return "tensor cores of this GPU"; }
 };
 
 }  // namespace
 
-bool cuda_built() { return true; }
-std::unique_ptr<Engine> make_cuda_engine() { return std::make_unique<CudaEngine>(); }
+bool cuda_built() { return cuda::gpu_built(); }
+std::unique_ptr<Engine> make_cuda_engine() { return std::make_unique<KernelEngine>("cuda", cuda::Backend::gpu(), 0); }
 std::unique_ptr<Engine> make_cublas_engine() { return std::make_unique<CublasEngine>(); }
-#else
-bool cuda_built() { return false; }
-std::unique_ptr<Engine> make_cuda_engine() {
-  return std::make_unique<detail::UnavailableEngine>("cuda", "not built: configure with -DZIPSERV_ENABLE_CUDA=ON");
+std::unique_ptr<Engine> make_cuda_sim_engine(int split_k, MmaNumerics numerics) {
+  cuda::sim::Options options;
+  options.numerics = numerics;
+  const std::string name = split_k == 1 ? "cuda-sim" : "cuda-sim-split-k";
+  return std::make_unique<KernelEngine>(name, cuda::Backend::cuda_sim(options), split_k);
 }
-std::unique_ptr<Engine> make_cublas_engine() {
-  return std::make_unique<detail::UnavailableEngine>("cublas", "not built: configure with -DZIPSERV_ENABLE_CUDA=ON");
-}
-#endif
 
 }  // namespace zipserv::oracle

@@ -23,6 +23,9 @@ Registry& registry() {
     fresh->entries.emplace_back("emulation", [] { return make_emulation_engine(1); });
     if (emulation_built()) fresh->entries.emplace_back("emulation-split-k4", [] { return make_emulation_engine(4); });
     fresh->entries.emplace_back("cuda", [] { return make_cuda_engine(); });
+    // The same kernels on cuda-sim, on every machine: split-K off, and the GPU's automatic choice.
+    fresh->entries.emplace_back("cuda-sim", [] { return make_cuda_sim_engine(1); });
+    fresh->entries.emplace_back("cuda-sim-split-k", [] { return make_cuda_sim_engine(0); });
     fresh->entries.emplace_back("cublas", [] { return make_cublas_engine(); });
     return fresh;
   }();

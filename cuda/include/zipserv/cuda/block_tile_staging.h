@@ -6,30 +6,49 @@
  *
  *  Every function is called by all 128 threads of a block with the same arguments; thread `tid`
  *  moves chunks tid, tid + 128, ... through `copy16(dst, src, src_bytes)`. In the kernels copy16
- *  is `cp.async.cg.shared.global` (ptx_wrappers.cuh), so the bytes land only after
- *  cp_async_wait_group() and a __syncthreads(); in the host emulation test it is memcpy, run for
- *  tid = 0..127, so the index math below is tested on the CPU exactly as the GPU runs it.
+ *  is `cp.async.cg.shared.global` (dev::CpAsyncCopy16, primitives.h), so the bytes land only after
+ *  cp_async_wait_group() and a __syncthreads(); under cuda-sim the same call is checked (aligned,
+ *  inside shared and registered global memory) and lands at the covering wait.
  */
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 
 #include "zipserv/cuda/device_matrix.h"
 #include "zipserv/cuda/launch_plan.h"
+#include "zipserv/cuda/primitives.h"
 #include "zipserv/host_device.h"
 
 namespace zipserv::cuda {
+inline namespace ZIPSERV_CUDA_TARGET {  // on_gpu or on_sim: see primitives.h
 
 /// \addtogroup stage_gemm
 /// \{
 
-/// Stages compressed block tile `t` into `stage` (layout `l`). Reads global_offsets pairs t and
-/// t + 1 only (t < T, so never past the (T+1)-pair array: spec G.5). Segment starts and lengths
-/// are multiples of 16 B by the format (validated on the host before any launch).
+/// Where block tile t's two stream segments lie: global_offsets pairs t and t + 1.
+struct SegmentBounds {
+  int32_t hf_begin, full_begin;  ///< global_offsets[2t], [2t + 1]
+  int32_t hf_end, full_end;      ///< global_offsets[2t + 2], [2t + 3]
+};
+
+/// Loads block tile t's segment bounds. Reads pairs t and t + 1 only (t < T, so never past the
+/// (T+1)-pair array: spec G.5). The fused kernel calls this one K step ahead of the staging that
+/// uses it, so the four dependent global loads are in flight while a K step computes instead of
+/// delaying every cp.async issue by one memory latency.
+ZIPSERV_HD inline SegmentBounds load_segment_bounds(const CompressedView& w, int64_t t) {
+  return SegmentBounds{dev::ld_global(w.global_offsets + 2 * t), dev::ld_global(w.global_offsets + 2 * t + 1),
+                       dev::ld_global(w.global_offsets + 2 * t + 2), dev::ld_global(w.global_offsets + 2 * t + 3)};
+}
+
+/// Stages compressed block tile `t`, whose segments are `seg`, into `stage` (layout `l`).
+/// Segment starts and lengths are multiples of 16 B by the format (validated on the host before
+/// any upload). A segment larger than the stage's room for it (a CompressedView whose max_hf /
+/// max_full understate the matrix) stops the kernel (dev::fail) instead of overrunning the next
+/// piece of shared memory.
 template <typename Copy16>
-ZIPSERV_HD inline void stage_compressed_block_tile(const CompressedView& w, int64_t t, unsigned char* stage,
-                                                   const SharedLayout& l, int tid, Copy16 copy16) {
+ZIPSERV_HD inline void stage_compressed_block_tile(const CompressedView& w, int64_t t, const SegmentBounds& seg,
+                                                   unsigned char* stage, const SharedLayout& l, int tid,
+                                                   Copy16 copy16) {
   // Bitmaps: 3 arrays x 64 words (512 B = 32 chunks) per block tile.
   uint64_t* bitmaps = reinterpret_cast<uint64_t*>(stage + l.bitmap_offset);  // (3, 64) smem, uint64
   for (int c = tid; c < 3 * 32; c += kThreadsPerBlock) {
@@ -42,14 +61,14 @@ ZIPSERV_HD inline void stage_compressed_block_tile(const CompressedView& w, int6
   if (tid < 2) copy16(median + 4 * tid, w.median_offsets + t * 8 + 4 * tid, 16);
 
   // Stream segments [global_offsets[2t], global_offsets[2t+2]) and likewise for the fallbacks.
-  const int64_t hf_begin = w.global_offsets[2 * t], full_begin = w.global_offsets[2 * t + 1];
-  const int64_t hf_end = w.global_offsets[2 * t + 2], full_end = w.global_offsets[2 * t + 3];
-  const int hf_chunks = static_cast<int>((hf_end - hf_begin) / 16);            // 16 bytes per chunk
-  const int full_chunks = static_cast<int>((full_end - full_begin) * 2 / 16);  // 8 bf16 per chunk
+  const int hf_chunks = (seg.hf_end - seg.hf_begin) / 16;              // 16 bytes per chunk
+  const int full_chunks = (seg.full_end - seg.full_begin) * 2 / 16;    // 8 bf16 per chunk
+  if (hf_chunks * 16 > l.full_offset - l.hf_offset || full_chunks * 16 > l.dense_offset - l.full_offset)
+    dev::fail("a block tile's stream segment exceeds the shared-memory room sized from max_hf / max_full");
   unsigned char* hf = stage + l.hf_offset;                                    // (max_hf) smem, uint8
   unsigned char* full = stage + l.full_offset;                                // (max_full) smem, bf16
-  const unsigned char* hf_src = w.sign_mantissa + hf_begin;
-  const unsigned char* full_src = reinterpret_cast<const unsigned char*>(w.full + full_begin);
+  const unsigned char* hf_src = w.sign_mantissa + seg.hf_begin;
+  const unsigned char* full_src = reinterpret_cast<const unsigned char*>(w.full + seg.full_begin);
   for (int c = tid; c < hf_chunks; c += kThreadsPerBlock) copy16(hf + 16 * c, hf_src + 16 * c, 16);
   for (int c = tid; c < full_chunks; c += kThreadsPerBlock) copy16(full + 16 * c, full_src + 16 * c, 16);
 }
@@ -89,7 +108,8 @@ ZIPSERV_HD inline void stage_activation_tile(const uint16_t* x, int64_t n_total,
     for (int e = tid; e < tile_n * kTileK; e += kThreadsPerBlock) {
       const int row = e / kTileK, col = e % kTileK;
       const int64_t n = n0 + row, k = k0 + col;
-      tile[swizzled_offset(row, col)] = (n < n_total && k < k_total) ? x[n * k_total + k] : uint16_t{0};
+      dev::st_shared<uint16_t>(tile + swizzled_offset(row, col),
+                               (n < n_total && k < k_total) ? dev::ld_global(x + n * k_total + k) : uint16_t{0});
     }
   }
 }
@@ -110,21 +130,19 @@ ZIPSERV_HD inline void store_decoded_tile(const uint16_t* tile, uint16_t* out, i
       if (r < rows && 8 * chunk < cols) {
         uint16_t* dst = out + (row0 + r) * k_total + col0 + 8 * chunk;  // 16-B aligned
         const uint16_t* src = tile + r * kDecompressTileStride + 8 * chunk;  // 16-B aligned (144-B rows)
-#if defined(__CUDA_ARCH__)
-        *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(src);
-#else
-        std::memcpy(dst, src, 16);
-#endif
+        dev::st_global(reinterpret_cast<dev::Vec16*>(dst), dev::ld_shared<dev::Vec16>(src));
       }
     }
   } else {
     for (int e = tid; e < kTileM * kTileK; e += kThreadsPerBlock) {
       const int r = e / kTileK, c = e % kTileK;
-      if (r < rows && c < cols) out[(row0 + r) * k_total + col0 + c] = tile[r * kDecompressTileStride + c];
+      if (r < rows && c < cols)
+        dev::st_global(out + (row0 + r) * k_total + col0 + c, dev::ld_shared<uint16_t>(tile + r * kDecompressTileStride + c));
     }
   }
 }
 
 /// \}
 
+}  // namespace ZIPSERV_CUDA_TARGET
 }  // namespace zipserv::cuda

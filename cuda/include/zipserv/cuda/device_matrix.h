@@ -1,11 +1,13 @@
 /*! \file device_matrix.h
- *  \brief Weights resident on the GPU and the device-pointer launch functions (for benchmarks
+ *  \brief Weights resident on the device and the device-pointer launch functions (for benchmarks
  *         and serving: upload a matrix once, launch many times on a stream).
  *
- *  Plain C++: no CUDA header is needed to include it. A stream is passed as `CUstream_st*`,
- *  which is what `cudaStream_t` is; nullptr is the default stream. Every launch function checks
- *  its arguments (throws std::invalid_argument) and the launch itself (throws
- *  std::runtime_error with CUDA's message); none synchronizes.
+ *  Plain C++: no CUDA header is needed to include it. Everything here runs on this thread's
+ *  backend (backend.h): a GPU, or cuda-sim, whose "device memory" is host memory registered with
+ *  the simulator. A stream is passed as `CUstream_st*`, which is what `cudaStream_t` is; nullptr
+ *  is the default stream (cuda-sim ignores it and runs each launch to completion). Every launch
+ *  function checks its arguments (throws std::invalid_argument) and the launch itself (throws
+ *  std::runtime_error with CUDA's message, or sim::HazardError); none synchronizes.
  */
 #pragma once
 
@@ -19,14 +21,19 @@ struct cublasContext; // = cublasHandle_t's pointee
 
 namespace zipserv::cuda {
 
+namespace detail {
+class Runtime;
+}  // namespace detail
+
 /// \addtogroup stage_gemm
 /// \{
 
-/// Device memory owned by one object: cudaMalloc on construction, cudaFree on destruction.
+/// Device memory owned by one object, on the backend current at construction: allocated then
+/// (cudaMalloc, or registered host memory under cuda-sim), freed on destruction.
 class DeviceAllocation {
  public:
   DeviceAllocation() = default;
-  explicit DeviceAllocation(size_t bytes);  ///< throws std::runtime_error if cudaMalloc fails
+  explicit DeviceAllocation(size_t bytes);  ///< throws std::runtime_error if the allocation fails
   /// Takes over `other`'s memory; `other` is left empty (null, 0 bytes).
   DeviceAllocation(DeviceAllocation&& other) noexcept;
   /// Frees this object's memory, then takes over `other`'s; `other` is left empty.
@@ -43,7 +50,17 @@ class DeviceAllocation {
  private:
   void* ptr_ = nullptr;
   size_t bytes_ = 0;
+  detail::Runtime* runtime_ = nullptr;
 };
+
+/// Copies `bytes` host -> device on this thread's backend (synchronous).
+void copy_to_device(void* device_dst, const void* host_src, size_t bytes);
+/// Copies `bytes` device -> host on this thread's backend (after the work before it finished).
+void copy_to_host(void* host_dst, const void* device_src, size_t bytes);
+/// Sets `bytes` of device memory to `byte`.
+void fill_device(void* device_dst, int byte, size_t bytes);
+/// Waits for the backend's work to finish; throws std::runtime_error with the device's error.
+void synchronize();
 
 /// A compressed matrix's arrays in device memory (the kernels' view; does not own them).
 /// Each array's base must be 16-B aligned (cudaMalloc gives 256 B). The launches check the
@@ -124,13 +141,14 @@ void launch_zipgemm_trace(const CompressedView& w, const uint16_t* x, int64_t n,
 /// Decompresses W into `out`: device (M, K) row-major bf16 (only those M * K elements written).
 void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream);
 
-/// cuBLAS BF16 GEMM in the same layouts: cublasGemmEx(OP_T, OP_N, M, N, K, W lda=K, X ldb=K,
+/// cuBLAS BF16 GEMM in the same layouts (GPU backend only): cublasGemmEx(OP_T, OP_N, M, N, K, W lda=K, X ldb=K,
 /// Y ldc=M), FP32 compute, CUBLAS_GEMM_DEFAULT, default (tensor-core) math mode. The caller
 /// sets the handle's stream.
 void launch_cublas_gemm(cublasContext* handle, const uint16_t* w, int64_t m, int64_t k, const uint16_t* x,
                         int64_t n, uint16_t* y);
 
-/// Number of SMs of the current device; throws std::runtime_error without one.
+/// Number of SMs of the current device (cuda-sim: an A100's 108); throws std::runtime_error
+/// without one.
 int device_sm_count();
 
 /// \}

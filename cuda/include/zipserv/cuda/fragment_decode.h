@@ -16,23 +16,16 @@
 
 #include <cstdint>
 
+#include "zipserv/cuda/primitives.h"
 #include "zipserv/element_code.h"
 #include "zipserv/fragment_layout.h"
 #include "zipserv/host_device.h"
 
 namespace zipserv::cuda {
+inline namespace ZIPSERV_CUDA_TARGET {  // on_gpu or on_sim: see primitives.h
 
 /// \addtogroup stage_lane_fragments
 /// \{
-
-/// Number of set bits of a 64-bit word: POPC on the GPU, the compiler builtin on the host.
-ZIPSERV_HD inline int popcount64(uint64_t word) {
-#if defined(__CUDA_ARCH__)
-  return __popcll(word);
-#else
-  return __builtin_popcountll(word);
-#endif
-}
 
 /// Where a strip's decode stands inside its block tile's segments: how many high-frequency and
 /// fallback elements the FragTiles already decoded used. Starts at the strip's median offsets.
@@ -54,11 +47,12 @@ ZIPSERV_HD inline uint32_t decode_fragment_popcount(uint64_t b1, uint64_t b2, ui
   uint32_t packed = 0;
   for (int half = 0; half < 2; ++half) {
     const int bit = a_frag_bit(lane, half);                                          // 2 lane + half
-    const int hf_before = popcount64(high_freq & ((uint64_t{1} << bit) - 1));        // set bits below
+    const int hf_before = dev::popc64(high_freq & ((uint64_t{1} << bit) - 1));        // set bits below
     const uint32_t code = code_from_bitmaps(b1, b2, b3, bit);
     const uint16_t value = code != 0
-        ? rebuild_bf16(code, sign_mantissa[cursor.hf + hf_before], start_exp)  // REFERENCE: zipserv::rebuild_bf16
-        : full[cursor.full + (bit - hf_before)];                               // zeros below = fallbacks below
+        ? rebuild_bf16(code, dev::ld_shared<uint8_t>(sign_mantissa + cursor.hf + hf_before), start_exp)
+        : dev::ld_shared<uint16_t>(full + cursor.full + (bit - hf_before));  // zeros below = fallbacks below
+    // REFERENCE: the code != 0 branch equals zipserv::rebuild_bf16(code, sign_mantissa[...], start_exp)
     packed |= uint32_t{value} << (16 * half);
   }
   return packed;
@@ -67,10 +61,11 @@ ZIPSERV_HD inline uint32_t decode_fragment_popcount(uint64_t b1, uint64_t b2, ui
 /// Moves a strip's cursor past one FragTile: its set bits were high-frequency elements, the
 /// other 64 - n were fallbacks. REFERENCE: the per-stream ++ of zipserv's reference decoder.
 ZIPSERV_HD inline StripCursor advance_past_fragtile(StripCursor cursor, uint64_t b1, uint64_t b2, uint64_t b3) {
-  const int n = popcount64(b1 | b2 | b3);
+  const int n = dev::popc64(b1 | b2 | b3);
   return StripCursor{cursor.hf + n, cursor.full + 64 - n};
 }
 
 /// \}
 
+}  // namespace ZIPSERV_CUDA_TARGET
 }  // namespace zipserv::cuda

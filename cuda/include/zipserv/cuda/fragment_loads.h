@@ -16,23 +16,22 @@
 #include <cstdint>
 
 #include "zipserv/cuda/fragment_decode.h"
+#include "zipserv/cuda/primitives.h"
 #include "zipserv/cuda/launch_plan.h"
 #include "zipserv/fragment_layout.h"
 #include "zipserv/host_device.h"
 #include "zipserv/tile_layout.h"
 
 namespace zipserv::cuda {
+inline namespace ZIPSERV_CUDA_TARGET {  // on_gpu or on_sim: see primitives.h
 
 /// \addtogroup stage_lane_fragments
 /// \{
 
-/// Where the fused kernel's W comes from.
-enum class WeightFormat { kCompressed, kDense };
-
 /// The strip cursor at the start of a K step: the staged median offsets of strip `strip`.
 ZIPSERV_HD inline StripCursor strip_cursor_from_stage(const unsigned char* stage, const SharedLayout& l, int strip) {
   const int32_t* median = reinterpret_cast<const int32_t*>(stage + l.median_offset);  // (4, 2) smem
-  return StripCursor{median[2 * strip], median[2 * strip + 1]};
+  return StripCursor{dev::ld_shared<int32_t>(median + 2 * strip), dev::ld_shared<int32_t>(median + 2 * strip + 1)};
 }
 
 /// Fills warp `strip`'s A registers for slice `slice` of the staged K step.
@@ -51,7 +50,9 @@ ZIPSERV_HD inline void load_a_slice(const unsigned char* stage, const SharedLayo
 #endif
     for (int reg = 0; reg < kARegsPerLane; ++reg) {
       const int f = strip * kFragTilesPerStrip + slice * kFragTilesPerSlice + a_frag_fragtile(reg);
-      const uint64_t b1 = bitmaps[f], b2 = bitmaps[64 + f], b3 = bitmaps[128 + f];  // broadcast reads
+      const uint64_t b1 = dev::ld_shared<uint64_t>(bitmaps + f);  // broadcast reads: every lane, same word
+      const uint64_t b2 = dev::ld_shared<uint64_t>(bitmaps + 64 + f);
+      const uint64_t b3 = dev::ld_shared<uint64_t>(bitmaps + 128 + f);
       a[reg] = decode_fragment_popcount(b1, b2, b3, lane, cursor, hf, full, start_exp);
       cursor = advance_past_fragtile(cursor, b1, b2, b3);
     }
@@ -64,7 +65,7 @@ ZIPSERV_HD inline void load_a_slice(const unsigned char* stage, const SharedLayo
 #endif
     for (int reg = 0; reg < kARegsPerLane; ++reg) {
       const FragCoord lo = a_frag_coord(lane, reg, 0);  // (lo.row, lo.col + 1) is the high half
-      a[reg] = *reinterpret_cast<const uint32_t*>(tile + swizzled_offset(16 * strip + lo.row, 16 * slice + lo.col));
+      a[reg] = dev::ld_shared<uint32_t>(tile + swizzled_offset(16 * strip + lo.row, 16 * slice + lo.col));
       // REFERENCE: equals W[row][col] | W[row][col + 1] << 16 of the tile
     }
   }
@@ -102,7 +103,7 @@ ZIPSERV_HD inline void load_b_fragment(const uint16_t* x_tile, int slice, int n8
 #endif
   for (int reg = 0; reg < kBRegsPerLane; ++reg) {
     const FragCoord kn = b_frag_coord(lane, reg, 0);  // row = k, col = n
-    b[reg] = *reinterpret_cast<const uint32_t*>(x_tile + swizzled_offset(8 * n8 + kn.col, 16 * slice + kn.row));
+    b[reg] = dev::ld_shared<uint32_t>(x_tile + swizzled_offset(8 * n8 + kn.col, 16 * slice + kn.row));
   }
 }
 
@@ -121,11 +122,12 @@ ZIPSERV_HD inline void decode_strip_into_tile(const unsigned char* stage, const 
 #endif
     for (int reg = 0; reg < kARegsPerLane; ++reg) {
       const FragCoord lo = a_frag_coord(lane, reg, 0);  // high half at (lo.row, lo.col + 1)
-      *reinterpret_cast<uint32_t*>(tile + (16 * strip + lo.row) * kDecompressTileStride + 16 * slice + lo.col) = a[reg];
+      dev::st_shared<uint32_t>(tile + (16 * strip + lo.row) * kDecompressTileStride + 16 * slice + lo.col, a[reg]);
     }
   }
 }
 
 /// \}
 
+}  // namespace ZIPSERV_CUDA_TARGET
 }  // namespace zipserv::cuda

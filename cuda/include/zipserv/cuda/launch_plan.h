@@ -38,6 +38,9 @@ inline constexpr int64_t kMaxGridY = 65535;              ///< CUDA's limit on gr
 inline constexpr size_t kDefaultDynamicSmemLimit = 48 * 1024;  ///< above this a kernel must opt in
 inline constexpr int kCpAsyncBytes = 16;                 ///< every cp.async moves one 16-B chunk
 
+/// Where the fused kernel's W comes from.
+enum class WeightFormat { kCompressed, kDense };
+
 /// Columns of X (tokens) one block covers: the smallest of 8, 16, 32, 64, 128 that holds n
 /// (128 for larger n, with more blocks along N). Powers of two keep the instantiations few;
 /// the cost is at most 2x zero-filled activation columns in shared memory.

@@ -11,11 +11,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "zipserv/compressed_matrix.h"
 #include "zipserv/cuda/device_matrix.h"
 #include "zipserv/cuda/launch_plan.h"
+#include "zipserv/mma_numerics.h"
 
 namespace zipserv::cuda {
 
@@ -61,6 +63,18 @@ std::vector<uint16_t> gemm_uncompressed(const uint16_t* w, int64_t m, int64_t k,
 
 /// cuBLAS BF16 GemmEx(OP_T, OP_N), FP32 compute, default algorithm (tensor cores).
 std::vector<uint16_t> cublas_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n);
+
+/// Runs one mma.sync.m16n8k16 BF16 -> FP32 per problem on this thread's backend and returns D:
+/// a: (problems, 16, 16) bf16 row-major, b: (problems, 16, 8) bf16 (k, n), c: (problems, 16, 8)
+/// fp32; D like c. Each output is one tensor-core dot product d = c + sum_k a[m][k] b[k][n]: on
+/// a GPU its bits are the hardware's, on cuda-sim those of the simulator's numerics.
+std::vector<float> mma_tiles(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b,
+                             const std::vector<float>& c);
+
+/// The numerics whose model predicts this backend's mma bits: on cuda-sim its option; on a GPU of
+/// compute capability 8.0 sm80 (A100), 8.9 sm89 (L40S, RTX 4090), 9.0 sm90 (H100, H200);
+/// std::nullopt for a GPU whose tensor cores no model here was validated against.
+std::optional<MmaNumerics> backend_numerics();
 
 /// The split count a call with options.split_k = 0 uses on the current device (throws without one).
 int automatic_split_k(int64_t m, int64_t k, int64_t n);

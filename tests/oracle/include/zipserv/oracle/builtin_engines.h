@@ -11,6 +11,7 @@
 
 #include <memory>
 
+#include "zipserv/mma_numerics.h"
 #include "zipserv/oracle/engine.h"
 
 namespace zipserv::oracle {
@@ -40,6 +41,12 @@ std::unique_ptr<Engine> make_cuda_engine();
 /// "cublas": cuBLAS GemmEx on the reference's decode (gemm_output only; another order).
 /// Unavailable when CUDA is not built or no device is present.
 std::unique_ptr<Engine> make_cublas_engine();
+
+/// The CUDA kernels' own source on the cuda-sim CPU simulator (zipserv/cuda/backend.h), under
+/// `numerics`: lane fragments from the trace build, decoded weights from the decompression
+/// kernel, GEMM output with `split_k` splits (0 = the automatic choice for an A100's 108 SMs).
+/// Available on every machine; a hazard the simulator finds is that checkpoint's divergence.
+std::unique_ptr<Engine> make_cuda_sim_engine(int split_k, MmaNumerics numerics = MmaNumerics::ieee_sequential);
 
 /// \}
 

@@ -115,6 +115,10 @@ class Engine {
 
   /// How gemm() adds (decides the comparison rule; see SummationOrder).
   virtual GemmContract gemm_contract() const { return {}; }
+
+  /// The arithmetic of gemm() in words, printed by `zipserv check` (e.g. "ieee_sequential",
+  /// "tensor cores of this GPU"); empty for an engine without a GEMM.
+  virtual std::string numerics() const { return "ieee_sequential"; }
 };
 
 /// Makes a fresh engine.

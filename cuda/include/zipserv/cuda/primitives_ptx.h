@@ -1,15 +1,19 @@
-/*! \file ptx_wrappers.cuh
- *  \brief The three PTX instructions the kernels use, each behind a small named function:
- *         `cp.async.cg.shared.global` (16-B asynchronous copy, with zero fill), its group
- *         commit/wait, and `mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`.
- *
- *  All need sm_80 or newer (the format's minimum).
+/*! \file primitives_ptx.h
+ *  \brief The GPU implementation of the device primitives (see primitives.h): inline PTX and
+ *         plain loads and stores, exactly the instructions the kernels used before the
+ *         primitives existed. All need sm_80 or newer (the format's minimum).
  */
 #pragma once
 
+#include <cuda_bf16.h>
+
 #include <cstdint>
 
-namespace zipserv::cuda::ptx {
+#include "zipserv/host_device.h"
+
+namespace zipserv::cuda {
+inline namespace ZIPSERV_CUDA_TARGET {
+namespace dev {
 
 /// Copies 16 bytes global -> shared without passing through registers (L1 bypassed: `.cg`).
 /// `src_bytes` (0 or 16 here) bytes are read; the rest of the 16 are zero-filled, so
@@ -26,7 +30,7 @@ __device__ __forceinline__ void cp_async_16(void* dst_smem, const void* src_glob
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(src_bytes) : "memory");
 }
 
-/// The copy16 the staging functions (block_tile_staging.h) use on the GPU.
+/// The copy16 the staging functions (block_tile_staging.h) use in the kernels.
 struct CpAsyncCopy16 {
   __device__ __forceinline__ void operator()(void* dst_smem, const void* src_global, int src_bytes) const {
     cp_async_16(dst_smem, src_global, src_bytes);
@@ -55,4 +59,59 @@ __device__ __forceinline__ void mma_m16n8k16_bf16_f32(float (&c)[4], const uint3
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
-}  // namespace zipserv::cuda::ptx
+/// The kernel's dynamic shared memory (the size given at launch), 128-B aligned.
+__device__ __forceinline__ unsigned char* dynamic_shared_memory() {
+  extern __shared__ __align__(128) unsigned char smem[];
+  return smem;
+}
+
+/// A shared-memory load of a T at p (p aligned for T). Reading a uint32 pair of bf16 this way is
+/// what the GPU does; the host implementation uses memcpy instead.
+template <typename T>
+ZIPSERV_HD __forceinline__ T ld_shared(const void* p) {
+  return *static_cast<const T*>(p);
+}
+/// A shared-memory store of v at p.
+template <typename T>
+ZIPSERV_HD __forceinline__ void st_shared(void* p, T v) {
+  *static_cast<T*>(p) = v;
+}
+/// A global-memory load.
+template <typename T>
+ZIPSERV_HD __forceinline__ T ld_global(const T* p) {
+  return *p;
+}
+/// A global-memory store.
+template <typename T>
+ZIPSERV_HD __forceinline__ void st_global(T* p, T v) {
+  *p = v;
+}
+
+/// 16 bytes moved by one vector load or store.
+using Vec16 = uint4;
+
+/// Stops the kernel: a condition the host could not check was violated. The launch then fails
+/// with cudaErrorLaunchFailure (`trap`); cuda-sim reports `what`.
+ZIPSERV_HD __forceinline__ void fail(const char* what) {
+  (void)what;
+#if defined(__CUDA_ARCH__)
+  __trap();
+#endif
+}
+
+/// FP32 -> BF16 bits, round to nearest even (`cvt.rn.bf16.f32`).
+/// REFERENCE: zipserv::float_to_bf16_rne for every non-NaN value.
+__device__ __forceinline__ uint16_t float_to_bf16_rn(float f) { return __bfloat16_as_ushort(__float2bfloat16_rn(f)); }
+
+/// Number of set bits of a 64-bit word (`popc.b64`).
+ZIPSERV_HD __forceinline__ int popc64(uint64_t word) {
+#if defined(__CUDA_ARCH__)
+  return __popcll(word);
+#else
+  return __builtin_popcountll(word);  // nvcc's host pass: never run, but must compile
+#endif
+}
+
+}  // namespace dev
+}  // namespace ZIPSERV_CUDA_TARGET
+}  // namespace zipserv::cuda

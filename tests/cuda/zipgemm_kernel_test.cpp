@@ -1,11 +1,13 @@
-// GPU tests of the fused ZipGEMM kernel (labels `cuda;gpu`): bit-exact against its dense twin at
-// every N and split, exact against the reference on small integers, within a stated bound on
-// real inputs, guard bands, repeat runs, split counts, and a grid taller than 65,535 block rows.
-// Every test skips visibly without a device.
-#include <cuda_runtime_api.h>
+// Tests of the fused ZipGEMM kernel, each run on the GPU (`/gpu`, labels `cuda;gpu`, skipped
+// visibly without a device) and on cuda-sim (`/sim`, every machine): bit-exact against its dense
+// twin at every N and split, exact against the reference on small integers, within a stated
+// bound on real inputs, guard bands, repeat runs (on cuda-sim with a different warp schedule
+// each time), split counts, and a grid taller than 65,535 block rows (GPU only).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,12 +18,16 @@
 #include "zipserv/decode.h"
 #include "zipserv/encode.h"
 #include "zipserv/gemm.h"
+#include "zipserv/mma_numerics.h"
 #ifdef ZIPSERV_HAVE_CONTAINER
 #include "zipserv/safetensors.h"
 #endif
 
 namespace zipserv::cuda {
 namespace {
+
+class ZipGemm : public test::OnBothBackends {};
+ZIPSERV_ON_BOTH_BACKENDS(ZipGemm);
 
 std::string shape_name(int64_t m, int64_t k, int64_t n, int split) {
   return std::to_string(m) + "x" + std::to_string(k) + " n " + std::to_string(n) + " split " + std::to_string(split);
@@ -47,8 +53,7 @@ void expect_twin_exact(const std::vector<uint16_t>& w, int64_t m, int64_t k, con
 
 // Lossless means: the fused kernel on compressed W gives exactly what the same kernel structure
 // gives on the original W, at every N and every split count.
-TEST(ZipGemmGpu, EqualsDenseTwinBitForBitEveryNAndSplit) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+TEST_P(ZipGemm, EqualsDenseTwinBitForBitEveryNAndSplit) {
   const int64_t m = 200, k = 320;  // K % 8 == 0: X staged with cp.async; K/64 = 5
   const auto w = test::gaussian_values(m * k, 0.02, 1);
   const auto x = test::gaussian_values(256 * k, 1.0, 2);
@@ -56,24 +61,23 @@ TEST(ZipGemmGpu, EqualsDenseTwinBitForBitEveryNAndSplit) {
     for (int split : {1, 2, 5}) expect_twin_exact(w, m, k, x, n, split);
 }
 
-TEST(ZipGemmGpu, EqualsDenseTwinUnalignedKAndAutomaticSplit) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+TEST_P(ZipGemm, EqualsDenseTwinUnalignedKAndAutomaticSplit) {
   const int64_t m = 172, k = 203;  // K % 8 != 0: X staged element by element, zero beyond K
   const auto w = test::gaussian_values(m * k, 0.02, 3);
   const auto x = test::gaussian_values(256 * k, 1.0, 4);
   for (int64_t n : {1, 8, 9, 16, 17, 33, 64, 65, 128, 130, 256})
     for (int split : {0, 1, 2, 3, 4}) expect_twin_exact(w, m, k, x, n, split);
-  const int64_t m2 = 1024, k2 = 4096;
+  // A serving-sized shape on the GPU; on cuda-sim (CPU time) a smaller one with the same splits' reach.
+  const int64_t m2 = on_simulator() ? 256 : 1024, k2 = on_simulator() ? 1024 : 4096;
   const auto w2 = test::gaussian_values(m2 * k2, 0.02, 5);
   const auto x2 = test::gaussian_values(128 * k2, 1.0, 6);
   for (int64_t n : {1, 8, 16, 32, 64, 128})
-    for (int split : {0, 1, 7, 64}) expect_twin_exact(w2, m2, k2, x2, n, split);
+    for (int split : {0, 1, 7, static_cast<int>(k2 / 64)}) expect_twin_exact(w2, m2, k2, x2, n, split);
 }
 
 // Small integers make every summation order exact, so the fused kernel, the reference GEMM and
 // cuBLAS must agree bit for bit (CUTLASS-style exact testbed).
-TEST(ZipGemmGpu, ExactOnSmallIntegersAgainstReferenceAndCublas) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+TEST_P(ZipGemm, ExactOnSmallIntegersAgainstReferenceAndCublas) {
   struct Shape {
     int64_t m, k;
   };
@@ -87,28 +91,28 @@ TEST(ZipGemmGpu, ExactOnSmallIntegersAgainstReferenceAndCublas) {
       gemm(c, x.data(), n, ref.data());
       for (int split = 1; split <= std::min<int64_t>(c.block_cols(), 8); ++split)
         EXPECT_EQ(zipgemm(c, x.data(), n, ZipGemmOptions{split}), ref) << shape_name(s.m, s.k, n, split);
-      EXPECT_EQ(cublas_gemm(w.data(), s.m, s.k, x.data(), n), ref) << "cuBLAS " << shape_name(s.m, s.k, n, 1);
+      if (!on_simulator())  // cuda-sim runs this project's kernels only
+        EXPECT_EQ(cublas_gemm(w.data(), s.m, s.k, x.data(), n), ref) << "cuBLAS " << shape_name(s.m, s.k, n, 1);
     }
   }
 }
 
-TEST(ZipGemmGpu, WithinStatedBoundOnRealInputsEverySplit) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
-  const int64_t m = 172, k = 4096;
+TEST_P(ZipGemm, WithinStatedBoundOnRealInputsEverySplit) {
+  const int64_t m = 172, k = on_simulator() ? 1024 : 4096;
   const auto w = test::gaussian_values(m * k, 0.02, 7);
   const auto x = test::gaussian_values(130 * k, 1.0, 8);
   const CompressedMatrix c = encode(w.data(), m, k);
   for (int64_t n : {1, 16, 130}) {
-    for (int split : {1, 2, 3, 8, 64})  // split-K changes only the order of FP32 additions
+    for (int split : {1, 2, 3, 8, static_cast<int>(k / 64)})  // split-K changes only the order of FP32 additions
       test::expect_within_gemm_bound(w, m, k, x, n, zipgemm(c, x.data(), n, ZipGemmOptions{split}),
                                      "zipgemm " + shape_name(m, k, n, split));
-    test::expect_within_gemm_bound(w, m, k, x, n, cublas_gemm(w.data(), m, k, x.data(), n),
-                                   "cuBLAS " + shape_name(m, k, n, 1));
+    if (!on_simulator())
+      test::expect_within_gemm_bound(w, m, k, x, n, cublas_gemm(w.data(), m, k, x.data(), n),
+                                     "cuBLAS " + shape_name(m, k, n, 1));
   }
 }
 
-TEST(ZipGemmGpu, GuardBandsAndEveryOutputWritten) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+TEST_P(ZipGemm, GuardBandsAndEveryOutputWritten) {
   const int64_t m = 172, k = 203;
   const auto w = test::gaussian_values(m * k, 0.02, 9);
   const CompressedMatrix c = encode(w.data(), m, k);
@@ -117,7 +121,7 @@ TEST(ZipGemmGpu, GuardBandsAndEveryOutputWritten) {
   for (int64_t n : {1, 9, 130}) {
     const auto x_host = test::gaussian_values(n * k, 1.0, 10 + n);
     test::GuardedBuffer<uint16_t> x(static_cast<size_t>(n * k), 0);
-    ZIPSERV_CUDA_CHECK(cudaMemcpy(x.data(), x_host.data(), x.size_bytes(), cudaMemcpyHostToDevice));
+    copy_to_device(x.data(), x_host.data(), x.size_bytes());
     for (int split : {1, 3}) {
       test::GuardedBuffer<uint16_t> y(static_cast<size_t>(m * n));  // poison 0xFFFF = NaN
       test::GuardedBuffer<uint16_t> y_dense(static_cast<size_t>(m * n));
@@ -137,21 +141,25 @@ TEST(ZipGemmGpu, GuardBandsAndEveryOutputWritten) {
   }
 }
 
-// Same inputs, many launches: the same bits every time (a differing run means a race).
-TEST(ZipGemmGpu, RepeatedRunsAreBitIdentical) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
-  const int64_t m = 1024, k = 4096, n = 33;
+// Same inputs, many launches: the same bits every time (a differing run means a race). On
+// cuda-sim every run uses another seed, so the warps run in another order each time.
+TEST_P(ZipGemm, RepeatedRunsAreBitIdentical) {
+  const int64_t m = on_simulator() ? 256 : 1024, k = on_simulator() ? 1024 : 4096, n = 33;
+  const int repeats = on_simulator() ? 4 : 20;
   const auto w = test::gaussian_values(m * k, 0.02, 12);
   const auto x_host = test::gaussian_values(n * k, 1.0, 13);
   const DeviceCompressedMatrix dw = DeviceCompressedMatrix::upload(encode(w.data(), m, k));
   DeviceAllocation x = test::upload(x_host);
-  for (int split : {1, 4, 64}) {
+  for (int split : {1, 4, static_cast<int>(k / 64)}) {
     DeviceAllocation ws(split_k_workspace_bytes(m, n, split));
     test::GuardedBuffer<uint16_t> y(static_cast<size_t>(m * n));
     launch_zipgemm(dw.view(), static_cast<const uint16_t*>(x.get()), n, y.data(), static_cast<float*>(ws.get()),
                    ws.bytes(), split, nullptr);
     const auto first = y.download();
-    for (int rep = 0; rep < 20; ++rep) {
+    for (int rep = 0; rep < repeats; ++rep) {
+      sim::Options reseeded = current_backend().simulator;
+      reseeded.seed = 1000 + static_cast<uint64_t>(rep);
+      const BackendScope schedule(on_simulator() ? Backend::cuda_sim(reseeded) : current_backend());
       launch_zipgemm(dw.view(), static_cast<const uint16_t*>(x.get()), n, y.data(), static_cast<float*>(ws.get()),
                      ws.bytes(), split, nullptr);
       ASSERT_EQ(y.download(), first) << "run " << rep << " differs, split " << split;
@@ -162,8 +170,7 @@ TEST(ZipGemmGpu, RepeatedRunsAreBitIdentical) {
 // Windows whose padding element (code 1, byte 0) is +Inf (start_exp 254), 2^127 (253) or +0 (255)
 // with K not a multiple of 64: the padding columns meet X = 0, and the kernel must zero them in A
 // (zero_a_beyond_k) so that no NaN appears and ZipGEMM still equals its dense twin.
-TEST(ZipGemmGpu, PaddingColumnsNeverReachTheAccumulators) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+TEST_P(ZipGemm, PaddingColumnsNeverReachTheAccumulators) {
   const int64_t m = 70, k = 130;
   const auto w = test::small_integer_values(m * k, 8, 17);
   const auto x = test::small_integer_values(130 * k, 8, 18);
@@ -183,8 +190,9 @@ TEST(ZipGemmGpu, PaddingColumnsNeverReachTheAccumulators) {
 }
 
 // More than 65,535 block rows: grid.y is capped and blocks loop over the rest (spec F, G).
-TEST(ZipGemmGpu, LargeGridBeyond65535BlockRows) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+TEST_P(ZipGemm, LargeGridBeyond65535BlockRows) {
+  if (on_simulator()) GTEST_SKIP() << "268 M weights: too large for cuda-sim on a CI machine (the grid-stride loop over "
+                                      "block rows is exercised on the GPU instance)";
   const int64_t m = (kMaxGridY + 3) * 64 + 5, k = 64, n = 3;
   const auto w = test::small_integer_values(m * k, 8, 14);
   const auto x = test::small_integer_values(n * k, 8, 15);
@@ -196,8 +204,7 @@ TEST(ZipGemmGpu, LargeGridBeyond65535BlockRows) {
 }
 
 #ifdef ZIPSERV_HAVE_CONTAINER
-TEST(ZipGemmGpu, RealFixturesEqualDenseTwinAndStayWithinBound) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+TEST_P(ZipGemm, RealFixturesEqualDenseTwinAndStayWithinBound) {
   for (const char* file : {"stories260K.safetensors", "use-lite-en.safetensors"})
     for (const st::Bf16Matrix& t : st::load_bf16_matrices(std::string(ZIPSERV_DATA_DIR) + "/" + file)) {
       // W = the tensor (rows x cols); 5 tokens of Gaussian activations.
@@ -209,6 +216,78 @@ TEST(ZipGemmGpu, RealFixturesEqualDenseTwinAndStayWithinBound) {
     }
 }
 #endif
+
+// Random tensor-core dot products through the real mma.sync (mma_probe_kernel.cuh): every output
+// must carry exactly the bits zipserv::mma_dot16 gives under the backend's numerics. On a GPU that
+// is the proof, on the device, that the model of its architecture predicts it (10^5 dot
+// products); on cuda-sim it proves the simulator gathers operands and applies every numerics.
+TEST_P(ZipGemm, MmaOutputsEqualTheNumericsModelBitForBit) {
+  std::vector<MmaNumerics> models;
+  if (on_simulator()) {
+    models.assign(std::begin(kAllMmaNumerics), std::end(kAllMmaNumerics));
+  } else if (const auto n = backend_numerics()) {
+    models.push_back(*n);
+  } else {
+    GTEST_SKIP() << "no validated tensor-core model for this GPU's compute capability";
+  }
+  const int64_t problems = on_simulator() ? 64 : 782;  // 782 x 128 outputs > 10^5 dot products
+  std::vector<uint16_t> a(static_cast<size_t>(problems * 256)), b(static_cast<size_t>(problems * 128));
+  std::vector<float> c(static_cast<size_t>(problems * 128));
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  // Signs and exponents spread over +-2^24, so alignment shifts, cancellation and carries all occur.
+  auto value = [&] { return std::ldexp(static_cast<float>(next() % 2000) / 1000.0f - 1.0f, static_cast<int>(next() % 48) - 24); };
+  for (uint16_t& v : a) v = float_to_bf16_rne(value());
+  for (uint16_t& v : b) v = float_to_bf16_rne(value());
+  for (float& v : c) v = next() % 4 == 0 ? 0.0f : value();
+  for (const MmaNumerics model : models) {
+    sim::Options options;
+    options.numerics = model;
+    const BackendScope scope(on_simulator() ? Backend::cuda_sim(options) : current_backend());
+    const std::vector<float> d = mma_tiles(a, b, c);
+    int64_t differ = 0;
+    for (int64_t p = 0; p < problems; ++p)
+      for (int m = 0; m < 16; ++m)
+        for (int n = 0; n < 8; ++n) {
+          uint16_t row[16], col[16];
+          for (int k = 0; k < 16; ++k) {
+            row[k] = a[static_cast<size_t>(p * 256 + 16 * m + k)];
+            col[k] = b[static_cast<size_t>(p * 128 + 8 * k + n)];
+          }
+          const float expect = mma_dot16(model, row, col, c[static_cast<size_t>(p * 128 + 8 * m + n)]);
+          const float got = d[static_cast<size_t>(p * 128 + 8 * m + n)];
+          if (std::memcmp(&expect, &got, 4) != 0 && differ++ < 5)
+            ADD_FAILURE() << numerics_name(model) << ": problem " << p << " (m " << m << ", n " << n << "): got "
+                          << got << ", model " << expect;
+        }
+    EXPECT_EQ(differ, 0) << numerics_name(model) << ": outputs that differ from the model";
+  }
+}
+
+// The stronger rule of the oracle: the real kernel on cuda-sim under the model of this GPU
+// predicts the GPU's output bits, whatever the inputs (GPU only).
+TEST_P(ZipGemm, SimulatorUnderThisGpusModelPredictsItsOutputBits) {
+  if (on_simulator()) GTEST_SKIP() << "compares a GPU with cuda-sim: runs in the /gpu instance";
+  const auto model = backend_numerics();
+  if (!model) GTEST_SKIP() << "no validated tensor-core model for this GPU's compute capability";
+  sim::Options options;
+  options.numerics = *model;
+  for (const auto& [m, k] : {std::pair<int64_t, int64_t>{200, 320}, {172, 203}, {256, 1024}}) {
+    const auto w = test::gaussian_values(m * k, 0.02, 41);
+    const auto x = test::gaussian_values(33 * k, 1.0, 42);
+    const CompressedMatrix c = encode(w.data(), m, k);
+    for (int64_t n : {1, 8, 33})
+      for (int split : {1, 2}) {
+        const auto gpu = zipgemm(c, x.data(), n, ZipGemmOptions{split});
+        const BackendScope on_cpu(Backend::cuda_sim(options));
+        EXPECT_EQ(zipgemm(c, x.data(), n, ZipGemmOptions{split}), gpu)
+            << numerics_name(*model) << " " << shape_name(m, k, n, split);
+      }
+  }
+}
 
 }  // namespace
 }  // namespace zipserv::cuda

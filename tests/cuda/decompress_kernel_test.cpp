@@ -1,6 +1,5 @@
-// GPU tests of the decompression kernel and of the fused kernel's fragment trace (labels
-// `cuda;gpu`). Every test skips visibly without a device.
-#include <cuda_runtime_api.h>
+// Tests of the decompression kernel and of the fused kernel's fragment trace, each run on the GPU
+// (`/gpu`, labels `cuda;gpu`, skipped visibly without a device) and on cuda-sim (`/sim`).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,6 +19,11 @@
 namespace zipserv::cuda {
 namespace {
 
+class Decompress : public test::OnBothBackends {};
+ZIPSERV_ON_BOTH_BACKENDS(Decompress);
+class TraceLaneFragments : public test::OnBothBackends {};
+ZIPSERV_ON_BOTH_BACKENDS(TraceLaneFragments);
+
 struct Shape {
   int64_t rows, cols;
 };
@@ -36,8 +40,7 @@ void expect_decompress_exact(const CompressedMatrix& m, const std::vector<uint16
   }
 }
 
-TEST(DecompressGpu, AllPatternsAtEveryWindowEdge) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+TEST_P(Decompress, AllPatternsAtEveryWindowEdge) {
   const auto w = test::all_patterns();
   expect_decompress_exact(encode(w.data(), 256, 256), w, "best window");
   // 255: window [0, 6] touches exponent 0 (the official sign-flip bug, spec G.1); 248: [249, 255].
@@ -46,8 +49,7 @@ TEST(DecompressGpu, AllPatternsAtEveryWindowEdge) {
                             "start_exp " + std::to_string(start));
 }
 
-TEST(DecompressGpu, TileEdgeShapes) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+TEST_P(Decompress, TileEdgeShapes) {
   for (const Shape s : kEdgeShapes) {
     const auto g = test::gaussian_values(s.rows * s.cols, 0.02, 11 + s.rows);
     expect_decompress_exact(encode(g.data(), s.rows, s.cols), g, "gaussian " + std::to_string(s.rows) + "x" + std::to_string(s.cols));
@@ -56,8 +58,7 @@ TEST(DecompressGpu, TileEdgeShapes) {
   }
 }
 
-TEST(DecompressGpu, GuardBandsAndUnalignedRows) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+TEST_P(Decompress, GuardBandsAndUnalignedRows) {
   for (const Shape s : {Shape{63, 65}, Shape{128, 128}, Shape{200, 1000}}) {  // K % 8 != 0 / == 0
     const auto g = test::gaussian_values(s.rows * s.cols, 0.02, 77);
     const CompressedMatrix m = encode(g.data(), s.rows, s.cols);
@@ -70,8 +71,7 @@ TEST(DecompressGpu, GuardBandsAndUnalignedRows) {
 }
 
 #ifdef ZIPSERV_HAVE_CONTAINER
-TEST(DecompressGpu, RealFixtures) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+TEST_P(Decompress, RealFixtures) {
   for (const char* file : {"stories260K.safetensors", "use-lite-en.safetensors"}) {
     for (const st::Bf16Matrix& t : st::load_bf16_matrices(std::string(ZIPSERV_DATA_DIR) + "/" + file)) {
       const CompressedMatrix m = encode(t.values.data(), t.rows, t.cols);
@@ -91,8 +91,7 @@ void expect_trace_exact(const CompressedMatrix& m, int split_k, const std::strin
                               << (i / 4) % 32 << ", reg " << i % 4 << ")";
 }
 
-TEST(TraceLaneFragmentsGpu, EqualsReferenceLaneFragments) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+TEST_P(TraceLaneFragments, EqualsReferenceLaneFragments) {
   for (const Shape s : kEdgeShapes) {
     const auto g = test::gaussian_values(s.rows * s.cols, 0.02, 21 + s.cols);
     const CompressedMatrix m = encode(g.data(), s.rows, s.cols);
@@ -111,8 +110,7 @@ TEST(TraceLaneFragmentsGpu, EqualsReferenceLaneFragments) {
                        "63x65, start_exp " + std::to_string(start));
 }
 
-TEST(TraceLaneFragmentsGpu, GuardBands) {
-  if (!zipserv::cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+TEST_P(TraceLaneFragments, GuardBands) {
   const auto g = test::gaussian_values(172 * 200, 0.02, 99);
   const CompressedMatrix m = encode(g.data(), 172, 200);
   const DeviceCompressedMatrix d = DeviceCompressedMatrix::upload(m);
