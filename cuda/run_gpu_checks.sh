@@ -62,13 +62,13 @@ fi
 
 if has_step sanitize; then
   # Small filters: the sanitizers slow kernels down ~100x.
-  ZIP_FILTER='ZipGemmGpu.GuardBandsAndEveryOutputWritten:ZipGemmGpu.PaddingColumnsNeverReachTheAccumulators'
-  DEC_FILTER='DecompressGpu.GuardBandsAndUnalignedRows:TraceLaneFragmentsGpu.GuardBands'
+  ZIP_FILTER='ZipGemm.GuardBandsAndEveryOutputWritten/gpu:ZipGemm.PaddingColumnsNeverReachTheAccumulators/gpu'
+  DEC_FILTER='Decompress.GuardBandsAndUnalignedRows/gpu:TraceLaneFragments.GuardBands/gpu'
   for tool in memcheck racecheck synccheck; do
     step sanitize "$tool"
-    compute-sanitizer --tool "$tool" --error-exitcode 1 "$TESTS/cuda_zipgemm_gpu_test" --gtest_filter="$ZIP_FILTER" \
+    compute-sanitizer --tool "$tool" --error-exitcode 1 "$TESTS/cuda_zipgemm_kernel_test" --gtest_filter="$ZIP_FILTER" \
       > "$LOG_DIR/sanitizer_${tool}_zipgemm.log" 2>&1 || { echo "$tool zipgemm FAILED"; failed=$((failed + 1)); }
-    compute-sanitizer --tool "$tool" --error-exitcode 1 "$TESTS/cuda_decompress_gpu_test" --gtest_filter="$DEC_FILTER" \
+    compute-sanitizer --tool "$tool" --error-exitcode 1 "$TESTS/cuda_decompress_kernel_test" --gtest_filter="$DEC_FILTER" \
       > "$LOG_DIR/sanitizer_${tool}_decompress.log" 2>&1 || { echo "$tool decompress FAILED"; failed=$((failed + 1)); }
   done
 fi

@@ -171,15 +171,21 @@ HWY_INLINE StreamCursors AdvanceCursorsInline(const FragTileBitmaps& b, StreamCu
 /// Decodes one slice for all lanes: returns regs[i * 32 + l] = decode_lane()'s regs[i] of lane l.
 /// `regs` is (R4, T32) u32. Cursors advance by the indicator's popcount after each FragTile
 /// (REFERENCE: lane 31's count broadcast with __shfl_sync, see decode_slice_lanes()).
-/// On AVX3_DL each FragTile is decoded by DecodeFragTileExpand() (stream_expand-inl.h), the
-/// same values with two vpexpandw per 32 elements; every other target runs the per-lane
-/// popcount-and-select above.
+/// The same values come from a stream expand (stream_expand-inl.h): on AVX3_DL two vpexpandw
+/// per 32 elements (DecodeFragTileExpand()), on every other SIMD target table-driven byte
+/// shuffles per 8 elements (DecodeFragTileTableExpand()); the HWY_SCALAR target runs the
+/// per-lane popcount-and-select above.
 HWY_INLINE StreamCursors DecodeSliceBitmapPopcount(const SliceBitmaps& bitmaps, StreamCursors cursors,
                                                    const StagedStreams& st, uint32_t* HWY_RESTRICT regs) {
   [[maybe_unused]] const ElementTag d;
+#if HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_AVX3_DL
+  const auto exponent_bytes = ExponentFieldBytes(st.start_exp);
+#endif
   for (int i = 0; i < kFragTilesPerSlice; ++i) {
 #if HWY_TARGET == HWY_AVX3_DL
     DecodeFragTileExpand(bitmaps[i], cursors, st, regs + i * kWarpLanes);
+#elif HWY_TARGET != HWY_SCALAR
+    DecodeFragTileTableExpand(bitmaps[i], cursors, st, exponent_bytes, regs + i * kWarpLanes);
 #else
     DecodeFragTileBitmapPopcount(d, bitmaps[i], cursors, st, regs + i * kWarpLanes);
 #endif

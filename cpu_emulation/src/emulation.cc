@@ -68,7 +68,7 @@ void MmaStripRows(const uint32_t* HWY_RESTRICT regs, const float* HWY_RESTRICT x
 /// The GEMV-path MMA of a whole block tile (see mma_block_tile_rows()).
 void MmaBlockTileRows(const uint32_t* HWY_RESTRICT regs, const float* HWY_RESTRICT x, int64_t x_stride, int ncols,
                       float* HWY_RESTRICT acc) {
-  MmaBlockTileFromRegisters(regs, x, x_stride, ncols, acc);
+  MmaBlockTileNarrow(regs, x, x_stride, ncols, acc);
 }
 
 /// One GEMM work item (see RunGemmItem()).

@@ -57,6 +57,17 @@ HWY_INLINE void DecodeStripFragments(const CompressedMatrix& m, int64_t t, int s
   const int64_t e = 2 * (t * kStripsPerBlockTile + s);
   StreamCursors cursors{m.median_offsets[e], m.median_offsets[e + 1]};  // REFERENCE: strip_cursors(m, t, s)
   const int64_t f0 = (t * kStripsPerBlockTile + s) * kFragTilesPerStrip;  // the strip's first FragTile
+#if HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_AVX3_DL
+  // The table-driven expand runs the strip's 16 FragTiles as 128 consecutive rows: the same
+  // cursor advance as slice by slice, FragTile by FragTile (REFERENCE: advance_cursors()).
+  const auto row_bytes = [&](const std::vector<uint64_t>& bitmap) {
+    return reinterpret_cast<const uint8_t*>(bitmap.data() + f0);
+  };
+  (void)DecodeRowsTableExpand(row_bytes(m.bitmap1), row_bytes(m.bitmap2), row_bytes(m.bitmap3),
+                              kFragTilesPerStrip * 8, cursors, st, ExponentFieldBytes(st.start_exp),
+                              reinterpret_cast<uint16_t*>(regs));
+  return;
+#endif
   for (int q = 0; q < kSlicesPerStrip; ++q) {
     SliceBitmaps bitmaps;  // REFERENCE: slice_bitmaps(m, t, s, q)
     for (int i = 0; i < kFragTilesPerSlice; ++i) {

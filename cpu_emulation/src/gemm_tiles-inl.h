@@ -12,10 +12,11 @@
  *   3.   for each strip s (warp s): decode the strip's fragments (or, for the dense baseline,
  *        load them with 16-byte row copies) into the block tile's register files;
  *   4.   run the MMAs of the 4 slices for every column of the N tile into the accumulators:
- *        narrow N tiles (fewer than kUnpackOnceColumns columns, the GEMV) unpack the columns
- *        on the fly and sum all 4 strips together (MmaBlockTileFromRegisters: 4 or 8
- *        independent add chains); wider ones unpack each strip once into FP32 columns and
- *        reuse them for every column (MmaColumnsAcrossRows). Both sum k ascending;
+ *        narrow N tiles (fewer than kUnpackOnceColumns columns, the GEMV) take the columns
+ *        straight from the registers, interleaved inside 128-bit blocks, and sum all 4 strips'
+ *        rows together (MmaBlockTileNarrow, gemv_mma-inl.h: 64 / lanes independent add chains
+ *        per column); wider ones unpack each strip once into FP32 columns and reuse them for
+ *        every column (MmaColumnsAcrossRows). Both sum k ascending;
  *   5. write the accumulators of the logical rows to the split's FP32 partial sums.
  *
  *  Live per worker: one block tile's 4 register files (8 KB) and one strip's unpacked columns,
@@ -36,6 +37,7 @@
 
 #include "fragment_gather-inl.h"
 #include "gemm_plan.h"
+#include "gemv_mma-inl.h"
 #include "hwy/highway.h"
 #include "mma_emulation-inl.h"
 
@@ -74,7 +76,7 @@ HWY_INLINE void RunGemmItem(const GemmPlan& plan, int64_t index) {
     }
     const float* x = plan.x + n0 * plan.x_stride + col0;  // Step 4
     if (ncols < kUnpackOnceColumns) {
-      MmaBlockTileFromRegisters(regs, x, plan.x_stride, ncols, acc.data());
+      MmaBlockTileNarrow(regs, x, plan.x_stride, ncols, acc.data());
     } else {
       for (int s = 0; s < kStripsPerBlockTile; ++s) {
         UnpackStripColumns(regs + s * kStripRegs, a_cols);

@@ -1,9 +1,15 @@
 /*! \file stream_expand-inl.h
- *  \brief The AVX3_DL shortcut of the per-lane popcount-and-select: one vector instruction
- *         (vpexpandw) places a run of consecutive stream entries into the lanes a mask selects.
+ *  \brief Stream expand: the per-lane popcount-and-select collapsed into "the set lanes read
+ *         consecutive sign/mantissa bytes, the others consecutive fallback entries".
  *
- *  Per-target code (see bitmap_decode-inl.h); the function exists only on the AVX3_DL target
- *  (AVX-512 VBMI2), which every Zen 4 and Ice Lake or later core supports.
+ *  Per-target code (see bitmap_decode-inl.h). Two forms of the same computation:
+ *
+ *   - DecodeFragTileTableExpand (every SIMD target): one FragTile row (8 elements, one 128-bit
+ *     vector of BF16) at a time; the row's 8-bit masks select byte-shuffle selectors from
+ *     tables (expand_tables.h) and popcounts advance the streams.
+ *   - DecodeFragTileExpand (AVX3_DL only, AVX-512 VBMI2, every Zen 4 and Ice Lake or later
+ *     core): vpexpandw places a run of consecutive stream entries into the lanes a mask selects,
+ *     32 elements per instruction.
  *
  *  Why it computes the same thing. Lane p of the popcount-and-select rule reads
  *  sign_mantissa[hf + popc(indicator & ((1 << p) - 1))] when indicator bit p is set, and
@@ -12,15 +18,8 @@
  *  starting at fb. That is exactly what expand does: `expand(mask, v)` gives lane p the element
  *  v[popc(mask & ((1 << p) - 1))] where mask bit p is set. So the per-lane popcounts, the
  *  windowed byte shuffles and the final select of DecodeFragTileBitmapPopcount() collapse into
- *  two expands; the rebuild of the high-frequency value (spec C) is unchanged. The lane decode
- *  tests run decode_slice() on every target, this one included, against decode_lane().
- *
- *  Steps for each half (32 elements, one 512-bit vector of 16-bit lanes) of a FragTile:
- *   1. masks of the half: indicator (high-frequency lanes) and the three code bitmaps;
- *   2. code = b1 + 2 b2 + 4 b3 per lane, exponent = (start_exp + code) mod 256;
- *   3. expand the next sign_mantissa bytes into the high-frequency lanes, rebuild the BF16;
- *   4. expand the next full entries into the other lanes, merged over step 3's values;
- *   5. advance both stream pointers by the half's counts.
+ *  one expand of each stream; the rebuild of the high-frequency value (spec C) is unchanged.
+ *  The lane decode tests run decode_slice() on every target against decode_lane().
  */
 
 // Per-target include guard: toggles each time foreach_target.h re-includes this file.
@@ -31,8 +30,11 @@
 #define ZIPSERV_EMU_STREAM_EXPAND_INL_H_
 #endif
 
+#include <array>
+#include <bit>
 #include <cstdint>
 
+#include "expand_tables.h"
 #include "hwy/highway.h"
 #include "zipserv/lane_decode.h"
 
@@ -43,6 +45,105 @@
 HWY_BEFORE_NAMESPACE();  // why: compiles what follows with this target's instruction set
 namespace zipserv::emu::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
+
+#if HWY_TARGET != HWY_SCALAR
+/// returns the table of exponent-field bytes of `start_exp` (exponent_field_bytes()) as a
+/// vector: computed once per decode call, looked up once per FragTile row.
+// Row r of a FragTile is byte r of its bitmap words in memory only on a little-endian machine.
+static_assert(std::endian::native == std::endian::little, "the table-driven expand reads bitmap bytes in little-endian order");
+
+HWY_INLINE hn::Vec<hn::Full128<uint8_t>> ExponentFieldBytes(uint8_t start_exp) {
+  alignas(16) const std::array<uint8_t, 16> bytes = exponent_field_bytes(start_exp);
+  return hn::Load(hn::Full128<uint8_t>(), bytes.data());
+}
+
+/// Decodes `rows` consecutive FragTile rows (8 elements each) from their bitmap bytes: returns
+/// out[8j + i] = the BF16 value of element i of row j, for j < rows, and the cursors after them.
+/// `b1`, `b2`, `b3` hold byte j of the rows' bitmap words (FragTile f's row r is byte 8f + r of
+/// a little-endian bitmap array, so a strip's 16 FragTiles are 128 consecutive rows, and its
+/// register file (Q4, R4, T32) is the same 128 rows of 16 bytes back to back). `exponent_bytes`
+/// is ExponentFieldBytes(st.start_exp). Reads at most 16 bytes of each stream from where each
+/// row starts (within kStagingSlack past the segment end).
+/// Steps for each row j:
+///  1. hf = the row's indicator byte; each element's code bits from three table rows;
+///  2. the next 16 sign/mantissa bytes shuffled into the high-frequency lanes (both bytes);
+///  3. the next 8 fallback entries shuffled into the other lanes;
+///  4. BF16 = sign and mantissa | exponent field (a 16-byte table indexed by code) | fallback;
+///  5. advance both streams by the row's counts.
+/// REFERENCE: out[8j + i] = decode_bit(...) of decode_lane(): code ? rebuild_bf16(code,
+/// sign_mantissa[hf + before], start_exp) : full[fb + (p - before)].
+HWY_INLINE StreamCursors DecodeRowsTableExpand(const uint8_t* HWY_RESTRICT b1, const uint8_t* HWY_RESTRICT b2,
+                                               const uint8_t* HWY_RESTRICT b3, int rows, StreamCursors cursors,
+                                               const StagedStreams& st, hn::Vec<hn::Full128<uint8_t>> exponent_bytes,
+                                               uint16_t* HWY_RESTRICT out) {
+  const hn::Full128<uint8_t> d8;  // 16 bytes = 8 BF16 = one FragTile row
+  using V = hn::Vec<decltype(d8)>;
+  // Step 1, for all rows at once: each row's table offsets (byte * 16, one 16-byte table row per
+  // byte value), so that the row loop below only loads them. popcount(hf * 16) = popcount(hf).
+  constexpr int kMaxRows = kFragTilesPerStrip * 8;
+  alignas(64) uint16_t offsets[4][kMaxRows];  // (code bit 1, code bit 2, code bit 4, hf; rows) u16
+  {
+    const hn::CappedTag<uint16_t, 8> d16;
+    const hn::Rebind<uint8_t, decltype(d16)> d8_rows;
+    const size_t n = hn::Lanes(d16);
+    for (size_t j0 = 0; j0 < static_cast<size_t>(rows); j0 += n) {
+      const auto r1 = hn::LoadU(d8_rows, b1 + j0), r2 = hn::LoadU(d8_rows, b2 + j0), r3 = hn::LoadU(d8_rows, b3 + j0);
+      hn::Store(hn::ShiftLeft<4>(hn::PromoteTo(d16, r1)), d16, offsets[0] + j0);
+      hn::Store(hn::ShiftLeft<4>(hn::PromoteTo(d16, r2)), d16, offsets[1] + j0);
+      hn::Store(hn::ShiftLeft<4>(hn::PromoteTo(d16, r3)), d16, offsets[2] + j0);
+      hn::Store(hn::ShiftLeft<4>(hn::PromoteTo(d16, hn::Or(hn::Or(r1, r2), r3))), d16, offsets[3] + j0);
+    }
+  }
+  const V sign_and_mantissa = hn::BitCast(d8, hn::Set(hn::Full128<uint16_t>(), uint16_t{0x807F}));
+  const uint8_t* HWY_RESTRICT sm_next = st.sign_mantissa + cursors.hf;
+  const uint8_t* HWY_RESTRICT full_next = reinterpret_cast<const uint8_t*>(st.full + cursors.full);
+  uint8_t* HWY_RESTRICT out_bytes = reinterpret_cast<uint8_t*>(out);  // (rows, C8) bf16
+  const RowExpandTables& tables = kRowExpandTables;
+  const uint8_t* HWY_RESTRICT sm_selectors = tables.sign_mantissa[0].data();
+  const uint8_t* HWY_RESTRICT fb_selectors = tables.fallback[0].data();
+  const uint8_t* HWY_RESTRICT code_bit1 = tables.code_bit1[0].data();
+  const uint8_t* HWY_RESTRICT code_bit2 = tables.code_bit2[0].data();
+  const uint8_t* HWY_RESTRICT code_bit4 = tables.code_bit4[0].data();
+  size_t hf_total = 0;
+#pragma GCC unroll 2
+  for (int j = 0; j < rows; ++j) {
+    // Step 1: REFERENCE: code_from_bitmaps(b1, b2, b3, 8j + i); indicator = code != 0
+    const size_t at1 = offsets[0][j], at2 = offsets[1][j], at4 = offsets[2][j], at_hf = offsets[3][j];
+    const V codes = hn::Or(hn::Or(hn::Load(d8, code_bit1 + at1), hn::Load(d8, code_bit2 + at2)),
+                           hn::Load(d8, code_bit4 + at4));  // low byte code, high byte code | 8
+    // Step 2: REFERENCE: sign_mantissa[hf + before], in both bytes of its lane
+    const V sm = hn::TableLookupBytesOr0(hn::LoadU(d8, sm_next), hn::Load(d8, sm_selectors + at_hf));
+    // Step 3: REFERENCE: full[fb + (p - before)]
+    const V fb = hn::TableLookupBytesOr0(hn::LoadU(d8, full_next), hn::Load(d8, fb_selectors + at_hf));
+    // Step 4: REFERENCE: code ? rebuild_bf16(code, sm, start_exp) : full; each of the three
+    // parts is 0 where the other kind of element sits, so OR merges them
+    const V exponent = hn::TableLookupBytes(exponent_bytes, codes);
+    hn::StoreU(hn::Or(hn::Or(hn::And(sm, sign_and_mantissa), exponent), fb), d8, out_bytes + 16 * j);
+    // Step 5
+#if HWY_TARGET == HWY_SSSE3
+    const size_t hf_count = kBytePopcounts[at_hf >> 4];  // no POPCNT instruction on this target
+#else
+    const size_t hf_count = hwy::PopCount(at_hf);
+#endif
+    hf_total += hf_count;
+    sm_next += hf_count;
+    full_next += 16 - 2 * hf_count;
+  }
+  const int32_t hf_rows = static_cast<int32_t>(hf_total);
+  return {cursors.hf + hf_rows, cursors.full + 8 * rows - hf_rows};
+}
+
+/// Decodes one FragTile for all 32 lanes like DecodeFragTileBitmapPopcount(), one row of 8
+/// elements per 128-bit vector (DecodeRowsTableExpand() on its 8 rows): returns regs[l] = lo |
+/// hi << 16 with lo, hi the values of bits 2l and 2l+1. `regs` is (T32) u32.
+/// REFERENCE: regs[l] equals decode_lane()'s register for this FragTile, lane l.
+HWY_INLINE void DecodeFragTileTableExpand(const FragTileBitmaps& b, StreamCursors cursors, const StagedStreams& st,
+                                          hn::Vec<hn::Full128<uint8_t>> exponent_bytes, uint32_t* HWY_RESTRICT regs) {
+  (void)DecodeRowsTableExpand(reinterpret_cast<const uint8_t*>(&b.b1), reinterpret_cast<const uint8_t*>(&b.b2),
+                              reinterpret_cast<const uint8_t*>(&b.b3), 8, cursors, st, exponent_bytes,
+                              reinterpret_cast<uint16_t*>(regs));
+}
+#endif  // HWY_TARGET != HWY_SCALAR
 
 #if HWY_TARGET == HWY_AVX3_DL
 /// Decodes one FragTile for all 32 lanes like DecodeFragTileBitmapPopcount(), with vpexpandw:

@@ -145,9 +145,9 @@ void check_compressed_view(const CompressedView& w) {
 // ---- device-pointer launches ---------------------------------------------------------------
 
 void launch_zipgemm(const CompressedView& w, const uint16_t* x, int64_t n, uint16_t* y, float* workspace,
-                    size_t workspace_bytes, int split_k, CUstream_st* stream) {
+                    size_t workspace_bytes, int split_k, CUstream_st* stream, int pipeline_stages) {
   current_runtime().launch_fused_compressed(
-      w, detail::GemmBuffers{x, n, y, workspace, workspace_bytes, split_k, nullptr}, stream);
+      w, detail::GemmBuffers{x, n, y, workspace, workspace_bytes, split_k, nullptr, pipeline_stages}, stream);
 }
 
 void launch_zipgemm_trace(const CompressedView& w, const uint16_t* x, int64_t n, uint16_t* y, float* workspace,

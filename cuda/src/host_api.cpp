@@ -92,7 +92,7 @@ std::vector<uint16_t> zipgemm(const CompressedMatrix& w, const uint16_t* x, int6
   const int split_k = requested_split(w.rows, w.cols, n, options);
   const DeviceCompressedMatrix wd = DeviceCompressedMatrix::upload(w);
   return run_gemm(w.rows, w.cols, x, n, split_k, [&](const uint16_t* xd, uint16_t* yd, float* ws, size_t bytes, int s) {
-    launch_zipgemm(wd.view(), xd, n, yd, ws, bytes, s, nullptr);
+    launch_zipgemm(wd.view(), xd, n, yd, ws, bytes, s, nullptr, options.pipeline_stages);
   });
 }
 
@@ -100,6 +100,7 @@ std::vector<uint16_t> gemm_uncompressed(const uint16_t* w, int64_t m, int64_t k,
                                         const ZipGemmOptions& options) {
   if (w == nullptr) reject("w (weights) is a null pointer");
   validate_gemm_launch(m, k, x, n, options.split_k != 0 ? options.split_k : 1);
+  if (options.pipeline_stages != 2) reject("the dense twin runs the two-stage pipeline");
   require_device();
   const int split_k = requested_split(m, k, n, options);
   const DeviceDenseMatrix wd = DeviceDenseMatrix::upload(w, m, k);

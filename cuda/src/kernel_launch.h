@@ -26,6 +26,7 @@ struct GemmBuffers {
   size_t workspace_bytes;
   int split_k;
   uint32_t* trace;  ///< trace build only, else nullptr
+  int pipeline_stages = kPipelineStages;  ///< 2, or 3 for the three-stage variant (compressed W)
 };
 
 /// Throws std::invalid_argument unless the shape, split count, pointers and workspace fit.

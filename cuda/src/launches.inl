@@ -18,10 +18,10 @@ namespace zipserv::cuda::detail::ZIPSERV_CUDA_TARGET {
 namespace {
 
 // Launches one instantiation: the K-tail variant exactly when K % 64 != 0 (zipgemm_kernel).
-template <int kTileN, WeightFormat kFormat, bool kTrace>
+template <int kTileN, WeightFormat kFormat, bool kTrace, int kStages = kPipelineStages>
 void launch_fused_tile(const FusedGemmParams& p, CUstream_st* stream) {
-  const auto kernel = p.k % kTileK != 0 ? zipgemm_kernel<kTileN, kFormat, kTrace, true>
-                                        : zipgemm_kernel<kTileN, kFormat, kTrace, false>;
+  const auto kernel = p.k % kTileK != 0 ? zipgemm_kernel<kTileN, kFormat, kTrace, true, kStages>
+                                        : zipgemm_kernel<kTileN, kFormat, kTrace, false, kStages>;
   // The layout must have been computed for this instantiation's TILE_N: the X tile comes first
   // and is TILE_N x 64 bf16 (a layout for a smaller TILE_N would let the X staging overrun it).
   if (p.smem.x_offset != 0 || p.smem.bitmap_offset != kTileN * kTileK * 2)
@@ -47,14 +47,14 @@ void fill_gemm_params(FusedGemmParams& p, int64_t m, int64_t k, const GemmBuffer
 }
 
 // Dispatches on TILE_N = choose_tile_n(N); then reduces the partials when split_k > 1.
-template <WeightFormat kFormat, bool kTrace>
+template <WeightFormat kFormat, bool kTrace, int kStages = kPipelineStages>
 void launch_fused(const FusedGemmParams& p, CUstream_st* stream) {
   switch (choose_tile_n(p.n)) {
-    case 8: launch_fused_tile<8, kFormat, kTrace>(p, stream); break;
-    case 16: launch_fused_tile<16, kFormat, kTrace>(p, stream); break;
-    case 32: launch_fused_tile<32, kFormat, kTrace>(p, stream); break;
-    case 64: launch_fused_tile<64, kFormat, kTrace>(p, stream); break;
-    default: launch_fused_tile<128, kFormat, kTrace>(p, stream); break;
+    case 8: launch_fused_tile<8, kFormat, kTrace, kStages>(p, stream); break;
+    case 16: launch_fused_tile<16, kFormat, kTrace, kStages>(p, stream); break;
+    case 32: launch_fused_tile<32, kFormat, kTrace, kStages>(p, stream); break;
+    case 64: launch_fused_tile<64, kFormat, kTrace, kStages>(p, stream); break;
+    default: launch_fused_tile<128, kFormat, kTrace, kStages>(p, stream); break;
   }
   if (p.split_k > 1) launch_split_k_reduction(p.partials, p.split_k, p.m * p.n, p.y, stream);
 }
@@ -67,10 +67,16 @@ void launch_fused_compressed(const CompressedView& w, const GemmBuffers& b, CUst
   FusedGemmParams p{};
   p.w = w;
   fill_gemm_params(p, w.rows, w.cols, b);
-  p.smem = compressed_gemm_layout(choose_tile_n(b.n), w.max_hf, w.max_full);
+  if (b.pipeline_stages != 2 && b.pipeline_stages != 3)
+    reject("pipeline_stages = " + std::to_string(b.pipeline_stages) + " (2: double buffer, 3: three-stage variant)");
+  p.smem = compressed_gemm_layout(choose_tile_n(b.n), w.max_hf, w.max_full, b.pipeline_stages);
   if (b.trace == nullptr) {
-    launch_fused<WeightFormat::kCompressed, false>(p, stream);
+    if (b.pipeline_stages == 3)
+      launch_fused<WeightFormat::kCompressed, false, 3>(p, stream);
+    else
+      launch_fused<WeightFormat::kCompressed, false>(p, stream);
   } else {
+    if (b.pipeline_stages != 2) reject("the trace build runs the two-stage pipeline");
     if (choose_tile_n(b.n) != 8) reject("the trace build runs with n <= 8 (one 8-column tile)");
     launch_fused_tile<8, WeightFormat::kCompressed, true>(p, stream);
     if (p.split_k > 1) launch_split_k_reduction(p.partials, p.split_k, p.m * p.n, p.y, stream);
@@ -82,6 +88,7 @@ void launch_fused_dense(const DenseView& w, const GemmBuffers& b, CUstream_st* s
   if (reinterpret_cast<uintptr_t>(w.values) % 16 != 0) reject("dense W must be 16-B aligned");
   check_gemm_buffers(w.rows, w.cols, b);
   if (b.trace != nullptr) reject("the dense GEMM has no trace build");
+  if (b.pipeline_stages != 2) reject("the dense GEMM runs the two-stage pipeline");
   FusedGemmParams p{};
   p.dense = w;
   fill_gemm_params(p, w.rows, w.cols, b);

@@ -48,24 +48,28 @@ struct FusedGemmParams {
 /// padding columns whose A values are set to +0 (see Step 6); a separate instantiation so that
 /// the common case (every LLM shape: K % 64 == 0) carries no trace of it: with the mask in the
 /// loop nvcc 13.0 allocates the TILE_N = 8 build 178 registers instead of 128 on sm_80.
-template <int kTileN, WeightFormat kFormat, bool kTrace, bool kKTail>
+/// kStages: shared-memory stages of the cp.async pipeline, K steps in flight while one computes
+/// (kStages - 1 of them); 2 is the double buffer every launch uses, 3 a variant to measure.
+template <int kTileN, WeightFormat kFormat, bool kTrace, bool kKTail, int kStages = kPipelineStages>
 __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGemmParams p) {
+  static_assert(kStages >= 2, "a pipeline needs a stage to compute in and one to load into");
   // Steps:
   //  1. Identify this thread's work: warp s = strip s, lane; N tile n0; the split's K range.
   //  2. Loop over the block rows gm this block owns (gm = blockIdx.y, + gridDim.y, ...).
-  //  3.   Prologue: stage the first K step (W tile + X tile) into stage 0 with cp.async, and
-  //       load the segment bounds of the second (compressed W: global_offsets, one step ahead).
-  //  4.   Main loop, K step kb in stage kb % 2: issue the cp.async of step kb + 1 into the other
-  //       stage (double buffer: those bytes travel while this step computes) with the bounds
-  //       loaded one step earlier, then load the bounds of step kb + 2,
+  //  3.   Prologue: stage the first S - 1 K steps (W tile + X tile; S = kStages) into stages
+  //       0 .. S-2 with cp.async, one commit group each, and load the segment bounds of step
+  //       S - 1 (compressed W: global_offsets, one step ahead of their use).
+  //  4.   Main loop, K step kb in stage kb % S: issue the cp.async of step kb + S - 1 into the
+  //       stage computed last (those bytes travel while S - 1 steps compute) with the bounds
+  //       loaded one step earlier, then load the bounds of step kb + S,
   //  5.   wait for step kb's group and barrier (all threads' chunks visible),
   //  6.   decode slice 0, then per slice q: decode slice q + 1 into the other A register set
   //       (register double buffer) and run slice q's TILE_N/8 MMAs, so decode and MMA overlap;
   //       in the last K step A columns beyond K are set to +0 (zero_a_beyond_k),
-  //  7.   barrier: stage kb % 2 may be overwritten by the next issue.
+  //  7.   barrier: stage kb % S may be overwritten by the next issue.
   //  8.   Epilogue: accumulators -> Y (bf16, split_k == 1) or FP32 partials (split_k > 1), only
   //       rows < M and columns < N.
-  unsigned char* const smem = dev::dynamic_shared_memory();  // (2, stage_bytes) smem
+  unsigned char* const smem = dev::dynamic_shared_memory();  // (kStages, stage_bytes) smem
 
   // Step 1.
   const int tid = static_cast<int>(threadIdx.x);
@@ -101,19 +105,21 @@ __global__ void __launch_bounds__(kThreadsPerBlock) zipgemm_kernel(const FusedGe
 
     //! [main loop]
     // Step 3.
-    SegmentBounds next_bounds{0, 0, 0, 0};  // bounds of K step kb + 1, loaded a step ahead (regs)
-    if (range.begin < range.end) issue_stage(range.begin, 0, segment_bounds(range.begin));
-    dev::cp_async_commit();
-    if (range.begin + 1 < range.end) next_bounds = segment_bounds(range.begin + 1);
+    for (int s = 0; s < kStages - 1; ++s) {
+      if (range.begin + s < range.end) issue_stage(range.begin + s, s, segment_bounds(range.begin + s));
+      dev::cp_async_commit();  // one group per K step, possibly empty
+    }
+    SegmentBounds next_bounds{0, 0, 0, 0};  // bounds of K step kb + S - 1, loaded a step ahead (regs)
+    if (range.begin + kStages - 1 < range.end) next_bounds = segment_bounds(range.begin + kStages - 1);
 
     for (int64_t kb = range.begin; kb < range.end; ++kb) {
-      const int buffer = static_cast<int>((kb - range.begin) & 1);
+      const int buffer = static_cast<int>(static_cast<uint64_t>(kb - range.begin) % kStages);  // S = 2: & 1
       // Step 4.
-      if (kb + 1 < range.end) issue_stage(kb + 1, buffer ^ 1, next_bounds);
-      dev::cp_async_commit();  // possibly empty, so that "all but the newest group" is always step kb
-      if (kb + 2 < range.end) next_bounds = segment_bounds(kb + 2);
+      if (kb + kStages - 1 < range.end) issue_stage(kb + kStages - 1, (buffer + kStages - 1) % kStages, next_bounds);
+      dev::cp_async_commit();  // possibly empty, so that "all but the newest S - 1 groups" is always step kb
+      if (kb + kStages < range.end) next_bounds = segment_bounds(kb + kStages);
       // Step 5.
-      dev::cp_async_wait_group<1>();
+      dev::cp_async_wait_group<kStages - 1>();
       __syncthreads();
 
       // Step 6.

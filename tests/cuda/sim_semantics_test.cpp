@@ -205,6 +205,14 @@ TEST(SimSemantics, LanesAtDifferentMmaOrMissingFromItAreReported) {
   ASSERT_NE(h, nullptr) << all_reports(missing);
   EXPECT_EQ(h->other_thread, 31);
   EXPECT_NE(h->paragraph.find("has exited"), std::string::npos) << h->paragraph;
+  const auto partial = sim::launch("partial_warp", {1, 1, 1}, {40, 1, 1}, 0, reporting(), [&] {
+    uint32_t a[4] = {}, b[2] = {};
+    float c[4] = {};
+    dev::mma_m16n8k16_bf16_f32(c, a, b);  // the second warp has 8 lanes
+  });
+  const sim::Hazard* p = find(partial, sim::HazardKind::divergent_warp_collective);
+  ASSERT_NE(p, nullptr) << all_reports(partial);
+  EXPECT_NE(p->paragraph.find("only 8 threads"), std::string::npos) << p->paragraph;
 }
 
 // cp.async data lands at the covering wait_group; before that the destination reads as poison

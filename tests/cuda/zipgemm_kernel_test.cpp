@@ -91,8 +91,9 @@ TEST_P(ZipGemm, ExactOnSmallIntegersAgainstReferenceAndCublas) {
       gemm(c, x.data(), n, ref.data());
       for (int split = 1; split <= std::min<int64_t>(c.block_cols(), 8); ++split)
         EXPECT_EQ(zipgemm(c, x.data(), n, ZipGemmOptions{split}), ref) << shape_name(s.m, s.k, n, split);
-      if (!on_simulator())  // cuda-sim runs this project's kernels only
+      if (!on_simulator()) {  // cuda-sim runs this project's kernels only
         EXPECT_EQ(cublas_gemm(w.data(), s.m, s.k, x.data(), n), ref) << "cuBLAS " << shape_name(s.m, s.k, n, 1);
+      }
     }
   }
 }
@@ -216,6 +217,24 @@ TEST_P(ZipGemm, RealFixturesEqualDenseTwinAndStayWithinBound) {
     }
 }
 #endif
+
+// The three-stage cp.async variant changes when bytes arrive, never what the MMAs see or their
+// order: bit for bit the double buffer's output, at every N tile, split and K tail.
+TEST_P(ZipGemm, ThreeStagePipelineVariantEqualsTheDoubleBuffer) {
+  for (const auto& [m, k] : {std::pair<int64_t, int64_t>{200, 320}, {172, 203}, {64, 64}, {130, 1000}}) {
+    const auto w = test::gaussian_values(m * k, 0.02, 51);
+    const auto x = test::gaussian_values(130 * k, 1.0, 52);
+    const CompressedMatrix c = encode(w.data(), m, k);
+    for (int64_t n : {1, 9, 33, 130})
+      for (int split : {1, 2}) {
+        if (split > c.block_cols()) continue;  // every split needs a K step
+        ZipGemmOptions three{split};
+        three.pipeline_stages = 3;
+        EXPECT_EQ(zipgemm(c, x.data(), n, three), zipgemm(c, x.data(), n, ZipGemmOptions{split}))
+            << "three stages, " << shape_name(m, k, n, split);
+      }
+  }
+}
 
 // Random tensor-core dot products through the real mma.sync (mma_probe_kernel.cuh): every output
 // must carry exactly the bits zipserv::mma_dot16 gives under the backend's numerics. On a GPU that

@@ -280,8 +280,11 @@ TEST(Sanity, GreedyStoryIsEnglishLikeText) {
   EXPECT_GT(words, 100) << r.text;
   EXPECT_GT(common * 100, words * 15) << "function words should be >15% of an English story: " << r.text;
   // Byte-fallback tokens are fine for a newline; a stray byte of a broken code point is not.
-  for (const int t : r.generated)
-    if (t >= 3 && t <= 258) EXPECT_TRUE(t - 3 == '\n' || std::isprint(t - 3)) << "byte token " << t << " in " << r.text;
+  for (const int t : r.generated) {
+    if (t >= 3 && t <= 258) {
+      EXPECT_TRUE(t - 3 == '\n' || std::isprint(t - 3)) << "byte token " << t << " in " << r.text;
+    }
+  }
 }
 
 }  // namespace

@@ -116,9 +116,10 @@ void mma_strip_rows(const uint32_t* regs, const float* x, int64_t x_stride, int 
 
 /// The MMA of a whole block tile, as the GEMM runs it for narrow N tiles (fewer than 4 columns,
 /// the GEMV): returns acc[(s * ncols + n) * 16 + m] = acc[...] + sum_{k=0..63, ascending}
-/// float(A_s[m][k]) * x[n][k] for the 4 strips s, each strip's columns unpacked from its
-/// registers on the fly and the 4 strips' sums interleaved (independent add chains). Equals
-/// mma_strip_rows() on each strip s with acc + s * ncols * 16, bit for bit.
+/// float(A_s[m][k]) * x[n][k] for the 4 strips s, the columns taken from the registers on the
+/// fly (on SIMD targets by interleaves inside 128-bit blocks, rows in a fixed permuted lane
+/// order) and all the block tile's rows summed in one pass over k (independent add chains).
+/// Equals mma_strip_rows() on each strip s with acc + s * ncols * 16, bit for bit.
 /// `regs` is the 4 strips' register files, regs[s * 512 + (4q + reg) * 32 + lane]  // (S4, Q4, R4, T32)
 /// `x` holds FP32 activations x[n * x_stride + k]; `acc` is (4, ncols, 16) f32.
 void mma_block_tile_rows(const uint32_t* regs, const float* x, int64_t x_stride, int ncols, float* acc);

@@ -165,7 +165,8 @@ void mma_m16n8k16_bf16_f32(float (&c)[4], const uint32_t (&a)[4], const uint32_t
   } else if (w.site.line() != where.line() || std::strcmp(w.site.file_name(), where.file_name()) != 0 ||
              w.site.column() != where.column()) {
     int other = -1;
-    for (int l = 0; l < 32 && other < 0; ++l)
+    const int lanes = static_cast<int>(blk.threads.size()) - t->warp * 32;
+    for (int l = 0; l < 32 && l < lanes && other < 0; ++l)
       if (blk.threads[static_cast<size_t>(t->warp * 32 + l)].wait == ThreadWait::mma) other = t->warp * 32 + l;
     report(blk, HazardKind::divergent_warp_collective, t->tid, where, other, w.site, -1,
            "lanes of one warp reach different mma.sync instructions:");
@@ -176,7 +177,7 @@ void mma_m16n8k16_bf16_f32(float (&c)[4], const uint32_t (&a)[4], const uint32_t
   if (++w.arrived == 32) {
     detail::complete_mma(blk, t->warp);
     w.arrived = 0;
-    for (int l = 0; l < 32; ++l) {
+    for (int l = 0; l < 32; ++l) {  // 32 arrived: the warp is whole
       ThreadState& lane = blk.threads[static_cast<size_t>(t->warp * 32 + l)];
       if (lane.wait == ThreadWait::mma) lane.wait = ThreadWait::runnable;
     }

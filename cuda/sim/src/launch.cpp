@@ -134,9 +134,15 @@ bool resolve_stall(BlockState& b, uint32_t& worker_interval) {
   for (const ThreadState& t : b.threads)
     if (t.wait == ThreadWait::mma) {
       int other = -1;
-      for (int l = 0; l < 32 && other < 0; ++l) {
+      for (int l = 0; l < 32 && other < 0 && t.warp * 32 + l < n; ++l) {
         const ThreadState& u = b.threads[static_cast<size_t>(t.warp * 32 + l)];
         if (u.wait != ThreadWait::mma) other = u.tid;
+      }
+      if (other < 0 && t.warp * 32 + 32 > n) {  // a warp of fewer than 32 threads can never complete it
+        report(b, HazardKind::divergent_warp_collective, t.tid, t.wait_at, -1, {}, -1,
+               "mma.sync needs all 32 lanes of a warp, and this block's last warp has only " +
+                   std::to_string(n - t.warp * 32) + " threads:");
+        return false;
       }
       const ThreadState* o = other >= 0 ? &b.threads[static_cast<size_t>(other)] : nullptr;
       report(b, HazardKind::divergent_warp_collective, t.tid, t.wait_at, other, o ? o->wait_at : std::source_location{},

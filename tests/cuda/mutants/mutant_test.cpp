@@ -4,6 +4,7 @@
 // for a wrong value, as the first wrong lane register the lane-fragment comparison names.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -102,6 +103,7 @@ bool has_conflict(const sim::LaunchStats& s, std::initializer_list<sim::HazardKi
 
 TEST(KernelMutant, IsCaught) {
   const MutantRun r = run_mutant();
+  std::printf("%s\n", reports(r.stats).c_str());  // what a user of the simulator would read
   using K = sim::HazardKind;
   switch (ZIPSERV_MUTANT_EXPECT) {
     case kUnsynchronizedRead:  // a decode reads bytes another thread's cp.async wrote, no barrier between

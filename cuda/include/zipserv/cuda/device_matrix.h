@@ -124,8 +124,9 @@ class DeviceDenseMatrix {
 /// column-major bf16, only its M * N elements are written. For split_k > 1, `workspace` must
 /// hold split_k_workspace_bytes(M, N, split_k) bytes (FP32 partials) and a reduction kernel
 /// follows on the same stream. split_k must already be chosen (1 <= split_k <= K/64).
+/// pipeline_stages: 2 (the double buffer), or 3 (the three-stage cp.async variant).
 void launch_zipgemm(const CompressedView& w, const uint16_t* x, int64_t n, uint16_t* y, float* workspace,
-                    size_t workspace_bytes, int split_k, CUstream_st* stream);
+                    size_t workspace_bytes, int split_k, CUstream_st* stream, int pipeline_stages = 2);
 
 /// The same kernel structure reading a dense W tile instead of decoding one: ZipGEMM's
 /// bit-exact twin (equal output for equal split_k, because the MMAs see the same operands in

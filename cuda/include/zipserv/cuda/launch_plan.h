@@ -73,7 +73,7 @@ struct SharedLayout {
   int full_offset;      ///< (full_capacity) uint16: the block tile's fallback segment
   int dense_offset;     ///< (64, 64) bf16, XOR-swizzled: a dense W tile (uncompressed GEMM only)
   int stage_bytes;      ///< one stage, a multiple of 128
-  int total_bytes;      ///< kPipelineStages * stage_bytes: the kernel's dynamic shared memory
+  int total_bytes;      ///< stages * stage_bytes: the kernel's dynamic shared memory
 };
 
 /// Rounds v (>= 0) up to a multiple of `multiple` (> 0).
@@ -82,7 +82,9 @@ ZIPSERV_HD constexpr int round_up_int(int v, int multiple) { return (v + multipl
 /// Shared-memory layout of the fused kernel for a compressed W. `max_hf` / `max_full` are the
 /// matrix's largest padded segments (CompressedMatrix::max_hf_per_block_tile() and
 /// max_full_per_block_tile()); they are computed for every call, never cached (spec G.2).
-ZIPSERV_HD constexpr SharedLayout compressed_gemm_layout(int tile_n, int max_hf, int max_full) {
+/// `stages`: the pipeline's stage count (total_bytes = stages * stage_bytes).
+ZIPSERV_HD constexpr SharedLayout compressed_gemm_layout(int tile_n, int max_hf, int max_full,
+                                                         int stages = kPipelineStages) {
   SharedLayout l{};
   l.x_offset = 0;
   l.bitmap_offset = l.x_offset + tile_n * kTileK * 2;
@@ -91,7 +93,7 @@ ZIPSERV_HD constexpr SharedLayout compressed_gemm_layout(int tile_n, int max_hf,
   l.full_offset = l.hf_offset + round_up_int(max_hf, 16);
   l.dense_offset = l.full_offset + round_up_int(max_full * 2, 16);  // unused: empty
   l.stage_bytes = round_up_int(l.dense_offset, 128);
-  l.total_bytes = kPipelineStages * l.stage_bytes;
+  l.total_bytes = stages * l.stage_bytes;
   return l;
 }
 

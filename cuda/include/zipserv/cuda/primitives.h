@@ -24,11 +24,16 @@
 // The namespace every header that uses the primitives puts its code in: `on_gpu` under nvcc,
 // `on_sim` under a host compiler. A program may hold both builds of the same kernel and step
 // (the CUDA library's host pass and the simulator build); distinct names keep the linker from
-// merging an inline function of one with the other's.
+// merging an inline function of one with the other's. A build of a modified kernel (the mutants
+// of tests/cuda/mutants/) defines a name of its own on the command line.
 #if defined(__CUDACC__)
+#ifndef ZIPSERV_CUDA_TARGET
 #define ZIPSERV_CUDA_TARGET on_gpu
+#endif
 #include "zipserv/cuda/primitives_ptx.h"
 #else
+#ifndef ZIPSERV_CUDA_TARGET
 #define ZIPSERV_CUDA_TARGET on_sim
+#endif
 #include "zipserv/cuda/primitives_sim.h"
 #endif

@@ -50,6 +50,9 @@ std::vector<uint32_t> trace_lane_fragments(const CompressedMatrix& m, int split_
 /// Options of a GEMM call.
 struct ZipGemmOptions {
   int split_k = 0;  ///< 0 = choose_split_k(M, K, N, SM count); else 1..min(K/64, kMaxSplitK)
+  /// Shared-memory stages of the cp.async pipeline: 2 (double buffer), or 3, the three-stage
+  /// variant (zipgemm() only: two K steps in flight while one computes).
+  int pipeline_stages = 2;
 };
 
 /// Y = W X with the fused ZipGEMM kernel; returns Y (M x N column-major).
