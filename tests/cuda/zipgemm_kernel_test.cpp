@@ -218,6 +218,32 @@ TEST_P(ZipGemm, RealFixturesEqualDenseTwinAndStayWithinBound) {
 }
 #endif
 
+// A CompressedView whose max_hf understates the matrix (a hand-made view: upload() computes the
+// true maxima) would let the staging overrun the next piece of shared memory; the kernel stops
+// instead, and cuda-sim names why. (On a GPU the kernel traps, which leaves the CUDA context
+// unusable for the rest of the process, so this runs on cuda-sim only.)
+TEST_P(ZipGemm, SegmentsLargerThanTheStagedRoomStopTheKernel) {
+  if (!on_simulator()) GTEST_SKIP() << "a trapped kernel leaves the CUDA context unusable: runs in the /sim instance";
+  const int64_t m = 64, k = 128;
+  const auto w = test::gaussian_values(m * k, 0.02, 61);
+  const CompressedMatrix c = encode(w.data(), m, k);
+  const DeviceCompressedMatrix dw = DeviceCompressedMatrix::upload(c);
+  CompressedView understated = dw.view();
+  ASSERT_GE(understated.max_hf, 32);
+  understated.max_hf -= 16;  // still the form of a padded segment size: the host cannot tell
+  DeviceAllocation x(static_cast<size_t>(k) * 2), y(static_cast<size_t>(m) * 2);
+  fill_device(x.get(), 0, x.bytes());
+  try {
+    launch_zipgemm(understated, static_cast<const uint16_t*>(x.get()), 1, static_cast<uint16_t*>(y.get()), nullptr, 0,
+                   1, nullptr);
+    FAIL() << "the kernel ran past its shared-memory room";
+  } catch (const sim::HazardError& e) {
+    EXPECT_NE(std::string(e.what()).find("exceeds the shared-memory room sized from max_hf / max_full"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // The three-stage cp.async variant changes when bytes arrive, never what the MMAs see or their
 // order: bit for bit the double buffer's output, at every N tile, split and K tail.
 TEST_P(ZipGemm, ThreeStagePipelineVariantEqualsTheDoubleBuffer) {

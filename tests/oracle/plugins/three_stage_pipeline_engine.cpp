@@ -36,7 +36,7 @@ class ThreeStagePipelineEngine final : public zipserv::oracle::Engine {
   zipserv::oracle::GemmContract gemm_contract() const override {
     return {backend_.kind == zipserv::cuda::BackendKind::simulator ? zipserv::oracle::SummationOrder::reference
                                                                    : zipserv::oracle::SummationOrder::other,
-            0};
+            0, true};  // the epilogue's cvt.rn.bf16.f32 writes every NaN as 0x7FFF
   }
   std::string numerics() const override {
     return backend_.kind == zipserv::cuda::BackendKind::simulator ? "ieee_sequential" : "tensor cores of this GPU";

@@ -44,7 +44,8 @@ class KernelEngine : public Engine {
     // tensor-core model, split-K) the order is another: bit for bit only on exact inputs.
     const bool reference_order = backend_.kind == cuda::BackendKind::simulator && split_k_ == 1 &&
                                  backend_.simulator.numerics == MmaNumerics::ieee_sequential;
-    return {reference_order ? SummationOrder::reference : SummationOrder::other, 0};
+    // The epilogue's cvt.rn.bf16.f32 (cuda-sim models it) writes every NaN as 0x7FFF.
+    return {reference_order ? SummationOrder::reference : SummationOrder::other, 0, true};
   }
   std::string numerics() const override {
     if (backend_.kind == cuda::BackendKind::gpu) return "tensor cores of this GPU";
@@ -72,7 +73,7 @@ class CublasEngine final : public Engine {
     const std::vector<uint16_t> dense = zipserv::decode(w);
     return cuda::cublas_gemm(dense.data(), w.rows, w.cols, x, n);
   }
-  GemmContract gemm_contract() const override { return {SummationOrder::other, 0}; }
+  GemmContract gemm_contract() const override { return {SummationOrder::other, 0, true}; }
   std::string numerics() const override { return "tensor cores of this GPU"; }
 };
 

@@ -7,6 +7,7 @@
 #include "corpus_expectations.h"
 #include "zipserv/bf16.h"
 #include "zipserv/decode.h"
+#include "zipserv/gemm.h"
 
 namespace zipserv::oracle::test {
 namespace {
@@ -90,6 +91,40 @@ TEST(OracleGemmRule, SwappedTokensAreOutsideTheBound) {
     ASSERT_EQ(r.at(Checkpoint::gemm_output).status, Status::fail) << name;
     EXPECT_LE(r.first_divergence()->place.col, 1) << name;
   }
+}
+
+// An engine in the reference order whose final rounding writes NaNs as the GPU's canonical 0x7FFF:
+// declared (canonical_nan) it passes; undeclared, the payload difference is a divergence; and a
+// canonical NaN where the reference has a number, or another payload, is caught either way.
+TEST(OracleGemmRule, CanonicalNanIsAcceptedOnlyWhereDeclaredAndOnlyForNaN) {
+  class CanonicalNan final : public Engine {
+   public:
+    CanonicalNan(bool declared, uint16_t nan_bits, bool break_one_number)
+        : declared_(declared), nan_bits_(nan_bits), break_one_number_(break_one_number) {}
+    std::string name() const override { return "canonical-nan"; }
+    std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
+      std::vector<uint16_t> y(static_cast<size_t>(w.rows * n));
+      zipserv::gemm(w, x, n, y.data());
+      bool broken = false;
+      for (uint16_t& v : y) {
+        const bool nan = (v & 0x7F80u) == 0x7F80u && (v & 0x7Fu) != 0;
+        if (nan) v = nan_bits_;
+        else if (break_one_number_ && !broken) v = 0x7FFF, broken = true;
+      }
+      return y;
+    }
+    GemmContract gemm_contract() const override { return {SummationOrder::reference, 0, declared_}; }
+
+   private:
+    bool declared_;
+    uint16_t nan_bits_;
+    bool break_one_number_;
+  };
+  const Expected& e = expectation_named("all_patterns_window_best");  // NaN and Inf weights: NaN outputs
+  EXPECT_TRUE(check(CanonicalNan(true, 0x7FFF, false), e).passed());
+  EXPECT_FALSE(check(CanonicalNan(false, 0x7FFF, false), e).passed());
+  EXPECT_FALSE(check(CanonicalNan(true, 0x7FC1, false), e).passed());
+  EXPECT_FALSE(check(CanonicalNan(true, 0x7FFF, true), e).passed());
 }
 
 TEST(OracleGemmRule, BoundIsTheStatedFormula) {

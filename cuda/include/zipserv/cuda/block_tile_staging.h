@@ -27,8 +27,10 @@ inline namespace ZIPSERV_CUDA_TARGET {  // on_gpu or on_sim: see primitives.h
 
 /// Where block tile t's two stream segments lie: global_offsets pairs t and t + 1.
 struct SegmentBounds {
-  int32_t hf_begin, full_begin;  ///< global_offsets[2t], [2t + 1]
-  int32_t hf_end, full_end;      ///< global_offsets[2t + 2], [2t + 3]
+  int32_t hf_begin;    ///< global_offsets[2t]: first sign+mantissa byte
+  int32_t full_begin;  ///< global_offsets[2t + 1]: first fallback value
+  int32_t hf_end;      ///< global_offsets[2t + 2]: one past the last sign+mantissa byte
+  int32_t full_end;    ///< global_offsets[2t + 3]: one past the last fallback value
 };
 
 /// Loads block tile t's segment bounds. Reads pairs t and t + 1 only (t < T, so never past the

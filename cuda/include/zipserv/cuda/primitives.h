@@ -28,11 +28,13 @@
 // of tests/cuda/mutants/) defines a name of its own on the command line.
 #if defined(__CUDACC__)
 #ifndef ZIPSERV_CUDA_TARGET
+/// The namespace of this build's kernels and steps: `on_gpu` (nvcc) or `on_sim` (host compiler).
 #define ZIPSERV_CUDA_TARGET on_gpu
 #endif
 #include "zipserv/cuda/primitives_ptx.h"
 #else
 #ifndef ZIPSERV_CUDA_TARGET
+/// The namespace of this build's kernels and steps: `on_gpu` (nvcc) or `on_sim` (host compiler).
 #define ZIPSERV_CUDA_TARGET on_sim
 #endif
 #include "zipserv/cuda/primitives_sim.h"

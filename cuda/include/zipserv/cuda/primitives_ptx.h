@@ -32,6 +32,7 @@ __device__ __forceinline__ void cp_async_16(void* dst_smem, const void* src_glob
 
 /// The copy16 the staging functions (block_tile_staging.h) use in the kernels.
 struct CpAsyncCopy16 {
+  /// One 16-B cp.async (see cp_async_16).
   __device__ __forceinline__ void operator()(void* dst_smem, const void* src_global, int src_bytes) const {
     cp_async_16(dst_smem, src_global, src_bytes);
   }

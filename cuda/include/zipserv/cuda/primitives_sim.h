@@ -17,6 +17,7 @@
 #include "zipserv/bf16.h"
 #include "zipserv/cuda/sim/device_calls.h"
 
+/// \cond HOST_STAND_INS
 // CUDA's function and variable qualifiers mean nothing to the host compiler.
 #ifndef __global__
 #define __global__
@@ -33,6 +34,7 @@
 #ifndef __launch_bounds__
 #define __launch_bounds__(...)
 #endif
+/// \endcond
 
 /// __syncthreads(): a block barrier, checked (see zipserv::cuda::sim::block_barrier).
 inline void __syncthreads(std::source_location at = std::source_location::current()) {
@@ -51,6 +53,7 @@ inline void cp_async_16(void* dst_smem, const void* src_global, int src_bytes = 
 
 /// The copy16 the staging functions use in the kernels.
 struct CpAsyncCopy16 {
+  /// One 16-B cp.async (see cp_async_16).
   void operator()(void* dst_smem, const void* src_global, int src_bytes,
                   std::source_location at = std::source_location::current()) const {
     sim::cp_async_16(dst_smem, src_global, src_bytes, at);
@@ -104,7 +107,10 @@ inline void st_global(T* p, T v, std::source_location at = std::source_location:
 
 /// 16 bytes moved by one vector load or store.
 struct alignas(16) Vec16 {
-  uint32_t x, y, z, w;
+  uint32_t x;  ///< bytes 0..3
+  uint32_t y;  ///< bytes 4..7
+  uint32_t z;  ///< bytes 8..11
+  uint32_t w;  ///< bytes 12..15
 };
 
 /// Stops the kernel: reported by cuda-sim as a kernel_exception with `what`.

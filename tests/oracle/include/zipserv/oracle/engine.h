@@ -72,6 +72,11 @@ struct GemmContract {
   /// sums that are rounded to BF16 before a final FP32 reduction (the official split-K, spec
   /// section G.4), which loosens both the exactness condition and the error bound.
   int bf16_partial_sums = 0;
+  /// The final FP32 -> BF16 rounding writes every NaN as the canonical 0x7FFF, as the GPU's
+  /// `cvt.rn.bf16.f32` does (the reference keeps the FP32 NaN's sign and payload). A NaN output
+  /// is then compared by NaN-ness even under SummationOrder::reference; every other value still
+  /// bit for bit.
+  bool canonical_nan = false;
 };
 
 /// One implementation as the oracle sees it. Every stage is optional: the default answers

@@ -5,7 +5,9 @@
  *  FP32 addition is not associative, so the rule depends on the engine's GemmContract:
  *
  *  1. Reference order (SummationOrder::reference): the same additions in the same order give the
- *     same bits. Compared bit for bit on ANY input, NaN payloads included.
+ *     same bits. Compared bit for bit on ANY input, NaN payloads included (an engine whose final
+ *     rounding writes the canonical NaN 0x7FFF, as the GPU does, says so: GemmContract::
+ *     canonical_nan; its NaNs are then compared by NaN-ness).
  *  2. Another order, exact inputs: every product of two BF16 values is exact in FP32 (8 x 8
  *     significant bits). If moreover every partial sum of every order is exactly representable,
  *     all orders compute the same exact sum and round it once, so the outputs are bit-identical.

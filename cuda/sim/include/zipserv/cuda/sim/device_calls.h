@@ -44,14 +44,18 @@ void mma_m16n8k16_bf16_f32(float (&c)[4], const uint32_t (&a)[4], const uint32_t
 /// The launch's dynamic shared memory of this thread's block (nullptr outside a launch).
 unsigned char* dynamic_shared_memory();
 
-/// Checks a `bytes`-byte shared-memory read / write at `p` by this thread (race check).
+/// Checks a `bytes`-byte shared-memory read at `p` by this thread (race check).
 void check_shared_read(const void* p, size_t bytes, const std::source_location& where);
+/// Checks a `bytes`-byte shared-memory write at `p` by this thread (race check).
 void check_shared_write(const void* p, size_t bytes, const std::source_location& where);
 /// Checks a global-memory access lies inside a registered allocation.
 void check_global_access(const void* p, size_t bytes, bool write, const std::source_location& where);
 
 }  // namespace zipserv::cuda::sim
 
-/// CUDA's built-in index variables, one set per CPU thread; the simulator sets them before it
-/// resumes each simulated thread.
-inline thread_local zipserv::cuda::sim::Dim3 threadIdx, blockIdx, blockDim, gridDim;
+// CUDA's built-in index variables, one set per CPU thread; the simulator sets them before it
+// resumes each simulated thread.
+inline thread_local zipserv::cuda::sim::Dim3 threadIdx;  ///< CUDA's threadIdx under cuda-sim
+inline thread_local zipserv::cuda::sim::Dim3 blockIdx;   ///< CUDA's blockIdx under cuda-sim
+inline thread_local zipserv::cuda::sim::Dim3 blockDim;   ///< CUDA's blockDim under cuda-sim
+inline thread_local zipserv::cuda::sim::Dim3 gridDim;    ///< CUDA's gridDim under cuda-sim

@@ -117,7 +117,9 @@ struct LaunchStats {
 /// Thrown by launch() when the launch reported hazards (Options::throw_on_hazard).
 class HazardError : public std::runtime_error {
  public:
+  /// what() lists one paragraph per distinct hazard of `stats`.
   explicit HazardError(LaunchStats stats);
+  /// The launch's statistics and hazards.
   const LaunchStats& stats() const { return stats_; }
 
  private:
