@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "band_threads.h"
+#include "zipserv/block_tile_band.h"
 #include "zipserv/decode.h"
 #include "zipserv/element_code.h"
 
@@ -133,5 +134,11 @@ std::vector<uint16_t> decode(const CompressedMatrix& m, const DecodeOptions& opt
 }
 
 std::vector<uint16_t> decode(const CompressedMatrix& m) { return decode(m, DecodeOptions{}); }
+
+void decode_band_into(const CompressedMatrix& band, int64_t first_block_row, uint16_t* out) {
+  validate_band(band, first_block_row);
+  // The band is a matrix of its own (block_tile_band.h): its tiles decode like any other.
+  decode_validated_into(band, out, DecodeOptions{});
+}
 
 }  // namespace zipserv

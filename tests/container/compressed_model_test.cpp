@@ -19,6 +19,7 @@
 #include "zipserv/safetensors_writer.h"
 
 namespace st = zipserv::st;
+using zipserv::test::bf16_weights;
 using zipserv::test::fixture;
 using zipserv::test::read_bytes;
 using zipserv::test::ScratchDir;
@@ -88,19 +89,6 @@ TEST(CompressedModel, EntriesHoldExactlyWhatEncodeProduces) {
   }
   // 36 matrices; the 32x64 wk/wv ones pad to 64x64 and would grow, so they stay raw.
   EXPECT_EQ(compressed, 26);
-}
-
-// Weights with real-looking statistics: exponents mostly in a 7-wide band, a few outside.
-std::vector<uint8_t> bf16_weights(size_t count, uint32_t seed) {
-  std::vector<uint8_t> bytes(2 * count);
-  uint32_t x = seed;
-  for (size_t i = 0; i < count; ++i) {
-    x = x * 1664525u + 1013904223u;
-    const uint32_t exponent = (x >> 24) % 16 == 0 ? (x >> 8) & 0xFF : 117 + (x >> 12) % 7;
-    const uint16_t v = static_cast<uint16_t>(((x >> 4) & 0x8000u) | exponent << 7 | (x & 0x7F));
-    std::memcpy(&bytes[2 * i], &v, 2);
-  }
-  return bytes;
 }
 
 // CompressedModel::from_bytes (the fuzz target's way in) opens what open() opens, and every

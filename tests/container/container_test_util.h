@@ -53,6 +53,20 @@ inline void write_bytes(const std::string& path, const std::vector<uint8_t>& byt
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
+/// BF16 weights as little-endian bytes with real-looking statistics: exponents mostly in a
+/// 7-wide band, one in 16 anywhere (fallback elements, NaNs and infinities included).
+inline std::vector<uint8_t> bf16_weights(size_t count, uint32_t seed) {
+  std::vector<uint8_t> bytes(2 * count);
+  uint32_t x = seed;
+  for (size_t i = 0; i < count; ++i) {
+    x = x * 1664525u + 1013904223u;
+    const uint32_t exponent = (x >> 24) % 16 == 0 ? (x >> 8) & 0xFF : 117 + (x >> 12) % 7;
+    const uint16_t v = static_cast<uint16_t>(((x >> 4) & 0x8000u) | exponent << 7 | (x & 0x7F));
+    std::memcpy(&bytes[2 * i], &v, 2);
+  }
+  return bytes;
+}
+
 /// The JSON header of a safetensors file held in memory.
 inline std::string header_of(const std::vector<uint8_t>& file) {
   uint64_t n = 0;

@@ -7,6 +7,7 @@
 // streams, so the reference engine (which encodes) checks that re-encoding the stored matrix's
 // decode gives the stored bytes back, and every decoder is run on the stored bytes.
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -90,19 +91,24 @@ struct Weight {
   oracle::Expected expected;
 };
 
-// Loads every 2-D BF16 weight. `kind` says which of the two flows was used.
-std::vector<Weight> load_weights(const std::string& path, std::string& kind) {
-  std::vector<Weight> out;
+// Calls visit(weight) for every 2-D BF16 weight, one at a time, so memory holds one weight's
+// expectations (a few times its size), not the model's. `kind` says which of the two flows is used.
+template <typename Visit>
+void for_each_weight(const std::string& path, std::string& kind, Visit visit) {
   uint64_t seed = 1;  // one seed per weight: reproducible activations
   const st::SafetensorsFile file = st::SafetensorsFile::open(path);
   if (!st::is_compressed_model(file)) {
     kind = "plain safetensors: each weight encoded by the reference, then checked";
-    for (st::Bf16Matrix& m : st::load_bf16_matrices(path)) {
-      oracle::Case c{m.name, m.rows, m.cols, std::move(m.values), std::nullopt};
+    for (const st::TensorInfo& t : file.tensors()) {
+      if (t.dtype != "BF16" || t.shape.size() != 2) continue;
+      const auto bytes = file.bytes(t);
+      oracle::Case c{t.name, t.shape[0], t.shape[1], std::vector<uint16_t>(bytes.size() / 2), std::nullopt};
+      if (!bytes.empty()) std::memcpy(c.weights.data(), bytes.data(), bytes.size());
+      file.release(t);
       std::vector<oracle::GemmInput> inputs = oracle::standard_gemm_inputs(c.cols, seed++);
-      out.push_back(Weight{m.name, oracle::expect(c, std::move(inputs))});
+      visit(Weight{t.name, oracle::expect(c, std::move(inputs))});
     }
-    return out;
+    return;
   }
   kind = "compressed model: stored arrays are the expected window/bitmaps/streams; encoders must "
          "re-encode the decoded weight to the same bytes";
@@ -112,17 +118,17 @@ std::vector<Weight> load_weights(const std::string& path, std::string& kind) {
     std::vector<oracle::GemmInput> inputs = oracle::standard_gemm_inputs(e.shape[1], seed++);
     if (e.storage == st::Storage::tca_tbe) {
       // read_matrix validates the arrays and checks the decoded bytes' checksum.
-      out.push_back(Weight{e.name, oracle::expect_stored(e.name, model.read_matrix(e, true), std::move(inputs))});
+      visit(Weight{e.name, oracle::expect_stored(e.name, model.read_matrix(e, true), std::move(inputs))});
     } else {
       // Kept raw (it would not shrink): checked like a weight of a plain file.
       const std::vector<uint8_t> bytes = model.decode_entry(e);
       oracle::Case c{e.name, e.shape[0], e.shape[1], std::vector<uint16_t>(bytes.size() / 2), std::nullopt};
       for (size_t i = 0; i < c.weights.size(); ++i)
         c.weights[i] = static_cast<uint16_t>(bytes[2 * i] | bytes[2 * i + 1] << 8);  // little-endian
-      out.push_back(Weight{e.name + " (stored raw)", oracle::expect(c, std::move(inputs))});
+      visit(Weight{e.name + " (stored raw)", oracle::expect(c, std::move(inputs))});
     }
+    model.release(e);
   }
-  return out;
 }
 
 // What one engine did over all weights.
@@ -258,14 +264,16 @@ int check_file(const Args& a) {
   }
 
   std::string kind;
-  const std::vector<Weight> weights = load_weights(a.file, kind);
+  size_t weights = 0;
   bool all_passed = true;
-  for (const Weight& w : weights)
+  for_each_weight(a.file, kind, [&](const Weight& w) {
+    ++weights;
     for (size_t i = 0; i < engines.size(); ++i) {
       if (!runnable[i]) continue;
       engines[i].reports.push_back(oracle::check(*runnable[i], w.expected));
       all_passed = all_passed && engines[i].reports.back().passed();
     }
+  });
   // An engine asked for by name must run: a GPU check that passes by skipping checked nothing.
   bool asked_skipped = false;
   if (!a.engines.empty())
@@ -276,9 +284,9 @@ int check_file(const Args& a) {
         asked_skipped = true;
       }
   if (a.json)
-    print_json(a.file, kind, weights.size(), engines, all_passed && !asked_skipped);
+    print_json(a.file, kind, weights, engines, all_passed && !asked_skipped);
   else
-    print_table(a.file, kind, weights.size(), engines, a.verbose);
+    print_table(a.file, kind, weights, engines, a.verbose);
   return all_passed && !asked_skipped ? 0 : 1;
 }
 

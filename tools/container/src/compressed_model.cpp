@@ -2,12 +2,16 @@
 // records and the stored tensors happens here, before anything is decoded.
 #include "zipserv/compressed_model.h"
 
+#include <algorithm>
+#include <climits>
 #include <cstring>
 #include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "row_bands.h"
+#include "zipserv/block_tile_band.h"
 #include "zipserv/checksum.h"
 #include "zipserv/decode.h"
 #include "zipserv/tca_tbe_sizing.h"
@@ -222,16 +226,111 @@ CompressedMatrix CompressedModel::read_matrix(const ModelEntry& entry, bool veri
 
 void CompressedModel::decode_entry_into(const ModelEntry& entry, std::span<uint8_t> out) const {
   const SafetensorsFile& f = impl_->file;
-  const auto& stored = impl_->stored[entry_index(impl_->entries, entry, f.path())];
+  entry_index(impl_->entries, entry, f.path());
   if (out.size() != entry.original_bytes) fail(f.path(), "tensor \"" + entry.name + "\": output buffer has the wrong size");
+  decode_entry_in_pieces(entry, [&](uint64_t offset, std::span<const uint8_t> bytes) {
+    if (!bytes.empty()) std::memcpy(out.data() + offset, bytes.data(), bytes.size());
+  });
+}
+
+namespace {
+
+// Copies elements [first, end) of a stored array into `out` (the mapping may be misaligned).
+template <class T>
+void copy_range(std::span<const uint8_t> array, int64_t first, int64_t end, std::vector<T>& out) {
+  out.resize(static_cast<size_t>(end - first));
+  if (end > first) std::memcpy(out.data(), array.data() + first * sizeof(T), out.size() * sizeof(T));
+}
+
+// The pieces of a TCA-TBE entry: each band of block-tile rows is copied out of the seven stored
+// arrays into `band` (its global offsets counted from the band's first pair), validated and
+// decoded (block_tile_band.h). `arrays` are the stored arrays in kArraySuffixes order.
+void decode_tca_tbe_bands(const SafetensorsFile& f, const ModelEntry& entry, const std::span<const uint8_t> (&arrays)[7],
+                          Xxh3Stream& checksum,
+                          const std::function<void(uint64_t, std::span<const uint8_t>)>& piece) {
+  const std::string at = "tensor \"" + entry.name + "\": ";
+  const int64_t rows = entry.shape[0], cols = entry.shape[1], KB = pad_to_block_tile(cols) / kBlockTileDim;
+  const int64_t T = pad_to_block_tile(rows) / kBlockTileDim * KB;
+  const int64_t hf_size = static_cast<int64_t>(arrays[6].size()), fb_size = static_cast<int64_t>(arrays[5].size() / 2);
+  // validate()'s checks of the whole: the offsets start at (0, 0) and end at the streams' ends
+  // (open() already checked every other array's length against the shape).
+  int32_t first_pair[2], last_pair[2];
+  std::memcpy(first_pair, arrays[3].data(), sizeof first_pair);
+  std::memcpy(last_pair, arrays[3].data() + T * sizeof last_pair, sizeof last_pair);
+  try {
+    validate_offset_totals(first_pair, last_pair, hf_size, fb_size);
+  } catch (const FormatError& e) {
+    fail(f.path(), at + e.what());
+  }
+  detail::SequentialRelease read[7] = {{f, arrays[0]}, {f, arrays[1]}, {f, arrays[2]}, {f, arrays[3]},
+                                       {f, arrays[4]}, {f, arrays[5]}, {f, arrays[6]}};
+  CompressedMatrix band;
+  band.cols = cols;
+  band.start_exp = entry.start_exp;
+  std::vector<uint16_t> decoded;  // (band rows, cols) bf16
+  const int64_t step = detail::rows_per_band(cols);
+  for (int64_t r0 = 0; r0 < rows; r0 += step) {
+    band.rows = std::min(step, rows - r0);
+    const int64_t g0 = r0 / kBlockTileDim, t0 = g0 * KB, t1 = t0 + pad_to_block_tile(band.rows) / kBlockTileDim * KB;
+    copy_range(arrays[0], t0 * kFragTilesPerBlockTile, t1 * kFragTilesPerBlockTile, band.bitmap1);
+    copy_range(arrays[1], t0 * kFragTilesPerBlockTile, t1 * kFragTilesPerBlockTile, band.bitmap2);
+    copy_range(arrays[2], t0 * kFragTilesPerBlockTile, t1 * kFragTilesPerBlockTile, band.bitmap3);
+    copy_range(arrays[3], 2 * t0, 2 * t1 + 2, band.global_offsets);
+    copy_range(arrays[4], 8 * t0, 8 * t1, band.median_offsets);
+    // The band's first pair is where the previous band ended, which that band's validation kept
+    // inside the streams (and the first band's is (0, 0)). Its last pair is not trusted yet: the
+    // streams are copied no further than they go, and validate_band() finds the tile at fault.
+    const int64_t hf_lo = band.global_offsets[0], fb_lo = band.global_offsets[1];
+    const int64_t hf_hi = std::clamp<int64_t>(band.global_offsets.end()[-2], hf_lo, hf_size);
+    const int64_t fb_hi = std::clamp<int64_t>(band.global_offsets.end()[-1], fb_lo, fb_size);
+    for (size_t i = 0; i < band.global_offsets.size(); i += 2) {
+      // Saturated, not wrapped: a damaged offset far away must stay far away.
+      band.global_offsets[i] = static_cast<int32_t>(std::clamp<int64_t>(
+          int64_t{band.global_offsets[i]} - hf_lo, INT32_MIN, INT32_MAX));
+      band.global_offsets[i + 1] = static_cast<int32_t>(std::clamp<int64_t>(
+          int64_t{band.global_offsets[i + 1]} - fb_lo, INT32_MIN, INT32_MAX));
+    }
+    copy_range(arrays[6], hf_lo, hf_hi, band.sign_mantissa);
+    copy_range(arrays[5], fb_lo, fb_hi, band.full);
+    decoded.resize(static_cast<size_t>(band.rows * cols));
+    try {
+      decode_band_into(band, g0, decoded.data());
+    } catch (const FormatError& e) {
+      fail(f.path(), at + e.what());
+    }
+    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(decoded.data()), decoded.size() * 2);
+    checksum.update(bytes);
+    piece(static_cast<uint64_t>(r0 * cols) * 2, bytes);
+    const size_t done[7] = {static_cast<size_t>(t1) * kFragTilesPerBlockTile * 8, static_cast<size_t>(t1) * kFragTilesPerBlockTile * 8,
+                            static_cast<size_t>(t1) * kFragTilesPerBlockTile * 8, static_cast<size_t>(t1) * 8,
+                            static_cast<size_t>(t1) * 8 * 4, static_cast<size_t>(fb_hi) * 2, static_cast<size_t>(hf_hi)};
+    for (int a = 0; a < 7; ++a) read[a].done_until(done[a]);
+  }
+}
+
+}  // namespace
+
+void CompressedModel::decode_entry_in_pieces(
+    const ModelEntry& entry, const std::function<void(uint64_t offset, std::span<const uint8_t> bytes)>& piece) const {
+  const SafetensorsFile& f = impl_->file;
+  const auto& stored = impl_->stored[entry_index(impl_->entries, entry, f.path())];
+  Xxh3Stream checksum;
   if (entry.storage == Storage::raw) {
     const auto bytes = f.bytes(*stored[0]);
-    if (!bytes.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
+    detail::SequentialRelease read(f, bytes);
+    for (size_t at = 0; at < bytes.size(); at += detail::kPieceBytes) {
+      const auto part = bytes.subspan(at, std::min(detail::kPieceBytes, bytes.size() - at));
+      checksum.update(part);
+      piece(at, part);
+      read.done_until(at + part.size());
+    }
   } else {
-    const std::vector<uint16_t> values = decode(read_matrix(entry, false));
-    std::memcpy(out.data(), values.data(), out.size());
+    const std::span<const uint8_t> arrays[7] = {f.bytes(*stored[0]), f.bytes(*stored[1]), f.bytes(*stored[2]),
+                                                f.bytes(*stored[3]), f.bytes(*stored[4]), f.bytes(*stored[5]),
+                                                f.bytes(*stored[6])};
+    decode_tca_tbe_bands(f, entry, arrays, checksum, piece);
   }
-  if (xxh3_128_hex(std::span<const uint8_t>(out.data(), out.size())) != entry.checksum)
+  if (checksum.hex() != entry.checksum)
     fail(f.path(), "tensor \"" + entry.name + "\": bytes do not match the original checksum (damaged data)");
 }
 

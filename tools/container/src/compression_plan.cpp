@@ -1,13 +1,26 @@
 // Planning and laying out a compressed model (see compression_plan.h).
 #include "compression_plan.h"
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
-#include "bf16_span.h"
 #include "parallel_tasks.h"
+#include "row_bands.h"
 #include "zipserv/checksum.h"
 
 namespace zipserv::st::detail {
+
+std::string checksum_in_pieces(const SafetensorsFile& file, std::span<const uint8_t> bytes) {
+  Xxh3Stream checksum;
+  SequentialRelease read(file, bytes);
+  for (size_t at = 0; at < bytes.size(); at += kPieceBytes) {
+    const size_t n = std::min(kPieceBytes, bytes.size() - at);
+    checksum.update(bytes.subspan(at, n));
+    read.done_until(at + n);
+  }
+  return checksum.hex();
+}
 
 std::vector<TensorPlan> plan_compression(const SafetensorsFile& file, int threads, bool progress) {
   const auto& tensors = file.tensors();
@@ -18,14 +31,18 @@ std::vector<TensorPlan> plan_compression(const SafetensorsFile& file, int thread
     TensorPlan& p = plans[i];
     p.tensor = &t;
     const auto bytes = file.bytes(t);
-    p.checksum = xxh3_128_hex(bytes);
+    p.checksum = checksum_in_pieces(file, bytes);
     if (t.dtype != "BF16" || t.shape.size() != 2) {
       p.reason = "not a 2-D BF16 tensor";
     } else if (!tca_tbe_shape_supported(t.shape[0], t.shape[1])) {
       p.reason = "shape cannot be encoded (empty, or 2^31 padded elements or more)";
     } else {
-      const Bf16Span values(bytes);
-      p.sizes = size_tca_tbe(values.data(), t.shape[0], t.shape[1]);
+      // Two passes, each releasing what it has read; a pass starts again at the first band.
+      std::optional<SequentialRelease> read;
+      p.sizes = size_tca_tbe(bytes, t.shape[0], t.shape[1], [&](std::span<const uint8_t> band) {
+        if (band.data() == bytes.data()) read.emplace(file, bytes);
+        read->done_until(static_cast<size_t>(band.data() - bytes.data()) + band.size());
+      });
       p.sized = true;
       if (static_cast<uint64_t>(p.sizes.payload_bytes()) >= t.byte_size())
         p.reason = "TCA-TBE would not shrink it";

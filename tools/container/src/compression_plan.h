@@ -27,6 +27,9 @@ struct TensorPlan {
   std::string checksum;   ///< XXH3-128 of its original bytes
 };
 
+/// XXH3-128 of a tensor's mapped bytes, read in pieces whose pages are released as it goes.
+std::string checksum_in_pieces(const SafetensorsFile& file, std::span<const uint8_t> bytes);
+
 /// Plans every tensor of `file` (in parallel; one sizing pass per 2-D BF16 tensor).
 std::vector<TensorPlan> plan_compression(const SafetensorsFile& file, int threads, bool progress);
 

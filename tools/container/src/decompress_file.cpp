@@ -1,9 +1,13 @@
-// decompress_file() and verify_files(): decode every entry (checksum checked) and either write
-// it at its original offset or compare it with the original file.
+// decompress_file() and verify_files(): decode every entry band by band (checksum checked) and
+// either write each band at its original offset or compare it with the original file. Memory:
+// one band per thread (CompressedModel::decode_entry_in_pieces()).
+#include <algorithm>
+#include <climits>
 #include <cstring>
 #include <mutex>
 
 #include "parallel_tasks.h"
+#include "row_bands.h"
 #include "zipserv/atomic_output.h"
 #include "zipserv/compressed_model.h"
 
@@ -24,10 +28,14 @@ ConvertSummary decompress_file(const std::string& input, const std::string& outp
   const auto& entries = model.entries();
   detail::ProgressLine line("zipserv: decompressing", entries.size(), options.progress);
   detail::run_parallel(entries.size(), options.threads, [&](size_t i) {
-    std::vector<uint8_t> bytes = model.decode_entry(entries[i]);  // checksum checked inside
-    out.write_at(data_offset + entries[i].original_begin, bytes);
+    const uint64_t begin = data_offset + entries[i].original_begin;
+    // A checksum error after some pieces were written leaves them in the temporary file, which
+    // is removed: the output never appears.
+    model.decode_entry_in_pieces(entries[i], [&](uint64_t offset, std::span<const uint8_t> bytes) {
+      out.write_at(begin + offset, bytes);
+    });
     model.release(entries[i]);
-    line.step(bytes.size());
+    line.step(entries[i].original_bytes);
   });
   out.commit();
 
@@ -57,13 +65,20 @@ VerifyReport verify_files(const std::string& original_path, const std::string& c
     if (!e) {
       problem = "tensor \"" + tensors[i].name + "\" is missing from " + compressed_path;
     } else {
-      const std::vector<uint8_t> decoded = model.decode_entry(*e);
       const auto expected = original.bytes(tensors[i]);
-      if (decoded.size() != expected.size() || !std::equal(decoded.begin(), decoded.end(), expected.begin())) {
-        size_t at = 0;
-        while (at < decoded.size() && at < expected.size() && decoded[at] == expected[at]) ++at;
-        problem = "tensor \"" + tensors[i].name + "\" differs from the original at byte " + std::to_string(at);
-      }
+      detail::SequentialRelease read(original, expected);
+      // Equal headers give equal sizes; the first differing byte is kept, and the checksum,
+      // checked after the last piece, still throws for damaged data as a whole decode would.
+      uint64_t first_difference = UINT64_MAX;
+      model.decode_entry_in_pieces(*e, [&](uint64_t offset, std::span<const uint8_t> decoded) {
+        if (first_difference == UINT64_MAX && offset + decoded.size() <= expected.size()) {
+          const auto mismatch = std::mismatch(decoded.begin(), decoded.end(), expected.begin() + offset);
+          if (mismatch.first != decoded.end()) first_difference = offset + (mismatch.first - decoded.begin());
+        }
+        read.done_until(offset + decoded.size());
+      });
+      if (first_difference != UINT64_MAX)
+        problem = "tensor \"" + tensors[i].name + "\" differs from the original at byte " + std::to_string(first_difference);
       model.release(*e);
       original.release(tensors[i]);
     }

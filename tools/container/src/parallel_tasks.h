@@ -16,7 +16,7 @@ namespace zipserv::st::detail {
 int worker_count(int threads, size_t tasks);
 
 /// Runs task(i) for every i in [0, count) on worker_count(threads, count) threads, each taking
-/// the next index when it is done, so at most that many tasks (tensors) are in memory at once.
+/// the next index when it is done, so at most that many tasks (tensors) are in progress at once.
 /// The first exception stops the others from starting new tasks and is rethrown.
 void run_parallel(size_t count, int threads, const std::function<void(size_t)>& task);
 

@@ -228,9 +228,13 @@ std::span<const uint8_t> SafetensorsFile::bytes(const TensorInfo& tensor) const 
   return {impl_->map + data_offset() + tensor.begin, tensor.byte_size()};
 }
 
-void SafetensorsFile::release(const TensorInfo& tensor) const {
-  const auto bytes = this->bytes(tensor);
+void SafetensorsFile::release(const TensorInfo& tensor) const { release(bytes(tensor)); }
+
+void SafetensorsFile::release(std::span<const uint8_t> bytes) const {
   if (!impl_->mapped()) return;  // heap bytes of from_bytes(): MADV_DONTNEED would zero them
+  const uintptr_t map = reinterpret_cast<uintptr_t>(impl_->map), at = reinterpret_cast<uintptr_t>(bytes.data());
+  if (bytes.empty() || at < map || bytes.size() > impl_->size || at - map > impl_->size - bytes.size())
+    return;  // not inside this mapping: nothing of ours to release
   // Only whole pages inside the tensor: a neighbour's bytes on a shared page stay mapped.
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(bytes.data()) + page - 1) / page * page;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,6 +25,24 @@ std::string xxh3_128_hex(std::span<const uint8_t> bytes);
 
 /// XXH3-128 of the characters of `text` as 32 lowercase hex digits.
 std::string xxh3_128_hex(std::string_view text);
+
+/// XXH3-128 computed over bytes that arrive in pieces, in order: the digest equals
+/// xxh3_128_hex() of all pieces joined, so a tensor can be checked band by band.
+class Xxh3Stream {
+ public:
+  Xxh3Stream();
+  ~Xxh3Stream();
+  Xxh3Stream(const Xxh3Stream&) = delete;
+  Xxh3Stream& operator=(const Xxh3Stream&) = delete;
+  /// Appends `bytes`.
+  void update(std::span<const uint8_t> bytes);
+  /// The checksum of everything appended so far, as 32 lowercase hex digits.
+  std::string hex() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 /// \}
 

@@ -33,12 +33,20 @@
  *
  *  Trust. Opening cross-checks the original header against the per-tensor metadata and every
  *  stored tensor's dtype and shape against what that metadata implies. Reading a matrix runs
- *  zipserv::validate() (the GPU kernel follows offsets blindly), and decoding checks the XXH3-128
- *  of the bytes it gives back: damage is reported, never passed on.
+ *  zipserv::validate() (the GPU kernel follows offsets blindly); decoding runs the same checks
+ *  band by band of block-tile rows (zipserv::validate_band(), same messages) and checks the
+ *  XXH3-128 of the bytes it gives back: damage is reported, never passed on.
+ *
+ *  Memory. Compressing, decompressing and verifying hold one band of block-tile rows per thread
+ *  (2^18 padded elements, or 64 rows if the matrix is wider than 4096 columns), never a tensor:
+ *  at most about 4.5 bytes per padded element of a band (the band's arrays, its decoded or copied
+ *  weights), i.e. about 1.2 MiB per thread up to 4096 columns and 4.5 MiB at 16384. The files are
+ *  memory-mapped and the pages read are released band by band.
  */
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -113,6 +121,14 @@ class CompressedModel {
   CompressedMatrix read_matrix(const ModelEntry& entry, bool verify_checksum = true) const;
   /// Writes the entry's original bytes into `out` (exactly original_bytes long), checksum checked.
   void decode_entry_into(const ModelEntry& entry, std::span<uint8_t> out) const;
+  /// Gives the entry's original bytes to `piece(offset, bytes)` in order, in consecutive pieces:
+  /// a TCA-TBE weight band by band of block-tile rows (each band validated as validate() would,
+  /// block_tile_band.h), a raw tensor 1 MiB at a time straight from the mapping. Memory holds one
+  /// band, never the tensor; the pages read are released as it goes. The checksum covers every
+  /// piece and is checked after the last: a ContainerError then means the pieces already given
+  /// were wrong, so a caller must not keep them (an atomic output is simply not committed).
+  void decode_entry_in_pieces(const ModelEntry& entry,
+                              const std::function<void(uint64_t offset, std::span<const uint8_t> bytes)>& piece) const;
   /// The entry's original bytes, checksum checked.
   std::vector<uint8_t> decode_entry(const ModelEntry& entry) const;
   /// Lets the kernel drop the pages of the entry's stored tensors (see SafetensorsFile::release).
@@ -147,7 +163,7 @@ struct ConvertSummary {
 };
 
 /// Compresses the safetensors file `input` into the compressed model `output` (atomically,
-/// streaming: memory holds a few tensors, not the model). Throws ContainerError.
+/// streaming: memory holds one band of block-tile rows per thread, not a tensor). Throws ContainerError.
 ConvertSummary compress_file(const std::string& input, const std::string& output, const ConvertOptions& options = {});
 
 /// Rebuilds the original file from the compressed model `input`, byte for byte, checking every

@@ -95,6 +95,10 @@ class SafetensorsFile {
   /// touched again). Streaming tools call it after each tensor, so a model of many gigabytes is
   /// never resident at once. Does nothing for a file made by from_bytes().
   void release(const TensorInfo& tensor) const;
+  /// release() for part of a tensor, e.g. a band that has been read: `bytes` must lie inside the
+  /// mapping (a span that bytes() returned, or part of one); pages it shares with bytes outside
+  /// it stay.
+  void release(std::span<const uint8_t> bytes) const;
   /// The JSON header exactly as stored (n bytes, trailing padding included).
   std::string_view header_json() const;
   /// Offset of the data section from the start of the file: 8 + n.

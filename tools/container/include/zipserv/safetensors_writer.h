@@ -4,7 +4,7 @@
  *
  *  Splitting layout from writing is what lets the compressor stream: every tensor's size is
  *  known from a cheap sizing pass, so the header can be written first and each tensor encoded and
- *  written with pwrite() while only a few tensors are held in memory.
+ *  written with pwrite() band by band while only one band per thread is held in memory.
  */
 #pragma once
 

@@ -14,6 +14,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 
 #include "zipserv/exponent_window.h"
 
@@ -42,6 +44,14 @@ bool tca_tbe_shape_supported(int64_t rows, int64_t cols);
 
 /// Sizes the TCA-TBE encoding of a row-major BF16 matrix; the shape must be supported.
 TcaTbeSizes size_tca_tbe(const uint16_t* bf16, int64_t rows, int64_t cols);
+
+/// size_tca_tbe() on a tensor's little-endian bytes as stored (rows * cols * 2 of them, at any
+/// alignment), read in bands of block-tile rows: memory stays at one band whatever the tensor's
+/// size, even when its offset in the file is odd and each band has to be copied.
+/// `band_read`, if given, is called with each band's bytes once they have been read (twice per
+/// band: the histogram pass, then the counting pass), e.g. to release the pages of a mapping.
+TcaTbeSizes size_tca_tbe(std::span<const uint8_t> bytes, int64_t rows, int64_t cols,
+                         const std::function<void(std::span<const uint8_t>)>& band_read = {});
 
 /// \}
 
