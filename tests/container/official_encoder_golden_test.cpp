@@ -147,8 +147,11 @@ TEST(OfficialEncoderGolden, validate_accepts_each_golden_matrix_and_it_decodes_t
     }
     EXPECT_GT(fallbacks, 0) << "the check must see fallback values";
     EXPECT_EQ(inside, 0) << "the official encoder stored an in-window weight in the full stream";
-    for (const st::Bf16Matrix& w : weights)
-      if (w.name == g.name) EXPECT_EQ(decode(g.arrays), w.values);
+    for (const st::Bf16Matrix& w : weights) {
+      if (w.name == g.name) {
+        EXPECT_EQ(decode(g.arrays), w.values);
+      }
+    }
   }
 }
 
