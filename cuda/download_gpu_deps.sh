@@ -16,6 +16,7 @@ packages=(
   libbenchmark-dev libbenchmark1debian
   nlohmann-json3-dev
   libxxhash-dev libxxhash0
+  libboost-context-dev libboost-context1.74-dev libboost-context1.74.0 libboost1.74-dev  # cuda-sim fibers
 )
 mkdir -p "$dir"
 cd "$dir"

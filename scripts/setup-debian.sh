@@ -12,6 +12,7 @@ packages=(
   libbenchmark-dev         # Google Benchmark
   nlohmann-json3-dev       # JSON header of safetensors files
   libxxhash-dev            # XXH3-128 checksums of every original tensor
+  libboost-context-dev     # Boost.Context: the fibers of cuda-sim, one per simulated CUDA thread
   doxygen graphviz         # the documentation site
   clang libclang-rt-dev    # libFuzzer and the sanitizer runtimes for the fuzz targets (scripts/fuzz.sh)
 )
