@@ -3,7 +3,6 @@
 #include "zipserv/cuda/device_matrix.h"
 
 #include <algorithm>
-#include <climits>
 #include <cstring>
 #include <string>
 #include <utility>

@@ -162,8 +162,7 @@ void mma_m16n8k16_bf16_f32(float (&c)[4], const uint32_t (&a)[4], const uint32_t
   t->mma_b = &b;
   if (w.arrived == 0) {
     w.site = where;
-  } else if (w.site.line() != where.line() || std::strcmp(w.site.file_name(), where.file_name()) != 0 ||
-             w.site.column() != where.column()) {
+  } else if (!detail::same_location(w.site, where)) {
     int other = -1;
     const int lanes = static_cast<int>(blk.threads.size()) - t->warp * 32;
     for (int l = 0; l < 32 && l < lanes && other < 0; ++l)

@@ -39,14 +39,9 @@ std::string where_text(const std::source_location& at) {
   return std::string(file) + ":" + std::to_string(at.line());
 }
 
-std::string thread_text(const detail::BlockState& b, int tid) {
+std::string thread_text(int tid) {
   return "thread " + std::to_string(tid) + " (warp " + std::to_string(tid / 32) + ", lane " + std::to_string(tid % 32) +
          ")";
-  (void)b;
-}
-
-bool same_location(const std::source_location& x, const std::source_location& y) {
-  return x.line() == y.line() && x.column() == y.column() && std::strcmp(x.file_name(), y.file_name()) == 0;
 }
 
 }  // namespace
@@ -64,7 +59,7 @@ namespace detail {
 void report(BlockState& b, HazardKind kind, int thread, const std::source_location& where, int other_thread,
             const std::source_location& other_where, int64_t offset, const std::string& detail) {
   for (Hazard& h : b.stats.hazards)
-    if (h.kind == kind && same_location(h.where, where) && same_location(h.other_where, other_where)) {
+    if (h.kind == kind && detail::same_location(h.where, where) && detail::same_location(h.other_where, other_where)) {
       ++h.occurrences;
       return;
     }
@@ -81,8 +76,8 @@ void report(BlockState& b, HazardKind kind, int thread, const std::source_locati
   std::ostringstream s;
   s << "cuda-sim " << hazard_kind_name(kind) << " in " << b.kernel << ", block (" << b.block_idx.x << ", "
     << b.block_idx.y << ", " << b.block_idx.z << "): " << detail;
-  if (thread >= 0) s << " " << thread_text(b, thread) << " at " << where_text(where);
-  if (other_thread >= 0) s << "; " << thread_text(b, other_thread) << " at " << where_text(other_where);
+  if (thread >= 0) s << " " << thread_text(thread) << " at " << where_text(where);
+  if (other_thread >= 0) s << "; " << thread_text(other_thread) << " at " << where_text(other_where);
   if (offset >= 0) s << "; shared byte offset " << offset << " of " << b.shared_bytes;
   s << ". Seed " << b.options->seed << " (the same seed reproduces this run).";
   h.paragraph = s.str();

@@ -96,10 +96,6 @@ void thread_entry(void* arg) {
   t->committed.clear();
 }
 
-bool same_site(const std::source_location& x, const std::source_location& y) {
-  return x.line() == y.line() && x.column() == y.column() && std::strcmp(x.file_name(), y.file_name()) == 0;
-}
-
 // Nobody can run: release the barrier everyone waits at, or say why the block is stuck.
 bool resolve_stall(BlockState& b, uint32_t& worker_interval) {
   const int n = static_cast<int>(b.threads.size());
@@ -120,7 +116,7 @@ bool resolve_stall(BlockState& b, uint32_t& worker_interval) {
       return false;
     }
     for (const ThreadState& t : b.threads)
-      if (!same_site(t.wait_at, lead.wait_at)) {
+      if (!same_location(t.wait_at, lead.wait_at)) {
         report(b, HazardKind::divergent_barrier, lead.tid, lead.wait_at, t.tid, t.wait_at, -1,
                "threads of one block wait at different __syncthreads() call sites:");
         return false;
@@ -167,7 +163,6 @@ void run_block(BlockState& b, std::vector<std::unique_ptr<Fiber>>& fibers, uint3
     t.block = &b;
     t.tid = i;
     t.warp = i / 32;
-    t.lane = i % 32;
     t.wait = ThreadWait::runnable;
     t.fiber = fibers[static_cast<size_t>(i)].get();
     t.fiber->start(&thread_entry, &t);
@@ -184,7 +179,6 @@ void run_block(BlockState& b, std::vector<std::unique_ptr<Fiber>>& fibers, uint3
   while (!b.fatal && b.finished < n) {
     for (int i = warps - 1; i > 0; --i)  // Fisher-Yates with the block's own generator
       std::swap(order[static_cast<size_t>(i)], order[splitmix(rng) % static_cast<uint64_t>(i + 1)]);
-    bool ran = false;
     for (int w : order)
       for (int lane = 0; lane < 32 && !b.fatal; ++lane) {
         const int tid = w * 32 + lane;
@@ -195,7 +189,6 @@ void run_block(BlockState& b, std::vector<std::unique_ptr<Fiber>>& fibers, uint3
           threadIdx = Dim3{static_cast<unsigned>(tid), 0, 0};
           t.fiber->resume();
           current_thread = nullptr;
-          ran = true;
           if (t.fiber->finished()) {
             t.wait = ThreadWait::finished;
             ++b.finished;
@@ -207,7 +200,6 @@ void run_block(BlockState& b, std::vector<std::unique_ptr<Fiber>>& fibers, uint3
     for (const ThreadState& t : b.threads) runnable = runnable || t.wait == ThreadWait::runnable;
     if (runnable) continue;
     if (!resolve_stall(b, worker_interval)) b.fatal = true;
-    (void)ran;
   }
   // Fibers of a stopped block are abandoned where they wait; their stacks are reused.
   b.stats.blocks = 1;
@@ -328,8 +320,8 @@ LaunchStats launch(const char* kernel_name, Dim3 grid, Dim3 block, size_t shared
     for (Hazard& h : stats.hazards) {
       bool merged = false;
       for (Hazard& t : total.hazards)
-        if (t.kind == h.kind && t.where.line() == h.where.line() && t.other_where.line() == h.other_where.line() &&
-            std::strcmp(t.where.file_name(), h.where.file_name()) == 0) {
+        if (t.kind == h.kind && detail::same_location(t.where, h.where) &&
+            detail::same_location(t.other_where, h.other_where)) {
           t.occurrences += h.occurrences;
           merged = true;
           break;

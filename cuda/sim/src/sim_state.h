@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstring>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -38,7 +39,7 @@ struct BlockState;
 /// One simulated CUDA thread.
 struct ThreadState {
   BlockState* block = nullptr;
-  int tid = 0, warp = 0, lane = 0;
+  int tid = 0, warp = 0;  // lane = tid % 32
   ThreadWait wait = ThreadWait::runnable;
   std::source_location wait_at;              ///< the barrier or mma it waits at
   std::vector<PendingCopy> open_group;       ///< issued since the last commit
@@ -75,6 +76,12 @@ struct BlockState {
   const std::function<void()>* body = nullptr;
   std::exception_ptr exception;
 };
+
+/// True when two source locations name the same file, line and column (a barrier or mma call
+/// site, or the place of a hazard).
+inline bool same_location(const std::source_location& x, const std::source_location& y) {
+  return x.line() == y.line() && x.column() == y.column() && std::strcmp(x.file_name(), y.file_name()) == 0;
+}
 
 /// Adds a hazard to the block's list (merging identical ones) and writes its paragraph.
 void report(BlockState& b, HazardKind kind, int thread, const std::source_location& where, int other_thread,
