@@ -12,7 +12,6 @@
 #include "zipserv/cuda/backend.h"
 #include "zipserv/cuda/device_matrix.h"
 #include "zipserv/cuda/zipgemm.h"
-#include "zipserv/decode.h"
 #include "zipserv/llama/matmul_engine.h"
 
 namespace zipserv::llama {
@@ -23,7 +22,6 @@ struct DeviceWeights final : EngineWeights {
   int64_t rows = 0, cols = 0;
   std::unique_ptr<cuda::DeviceCompressedMatrix> compressed;
   std::unique_ptr<cuda::DeviceDenseMatrix> dense;
-  const CompressedMatrix* host = nullptr;  // for decompress_gemm's dense copy
 };
 
 class CudaEngine final : public MatmulEngine {
@@ -42,7 +40,6 @@ class CudaEngine final : public MatmulEngine {
     auto d = std::make_unique<DeviceWeights>();
     d->rows = w.rows;
     d->cols = w.cols;
-    d->host = &w;
     d->compressed = std::make_unique<cuda::DeviceCompressedMatrix>(cuda::DeviceCompressedMatrix::upload(w));
     return d;
   }
@@ -60,11 +57,18 @@ class CudaEngine final : public MatmulEngine {
       cuda::launch_zipgemm(d.compressed->view(), xd, n, yd, nullptr, 0, 1, nullptr);
     });
   }
-  // The prefill path: the decompression kernel, then the dense twin on the decompressed weights.
+  // The prefill path: the decompression kernel on the weights already on the device, then the
+  // dense twin on the decompressed weights (re-laid out zero-padded to whole block tiles).
   void decompress_gemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
     const auto& d = static_cast<const DeviceWeights&>(w);
     const cuda::BackendScope scope(backend_);
-    const std::vector<uint16_t> dense = cuda::decompress(*d.host);
+    std::vector<uint16_t> dense(static_cast<size_t>(d.rows * d.cols));
+    {
+      cuda::DeviceAllocation out(dense.size() * 2);
+      cuda::launch_decompress(d.compressed->view(), static_cast<uint16_t*>(out.get()), nullptr);
+      cuda::synchronize();
+      cuda::copy_to_host(dense.data(), out.get(), out.bytes());
+    }
     const cuda::DeviceDenseMatrix padded = cuda::DeviceDenseMatrix::upload(dense.data(), d.rows, d.cols);
     run(d, x, n, y, [&](const uint16_t* xd, uint16_t* yd) {
       cuda::launch_gemm_uncompressed(padded.view(), xd, n, yd, nullptr, 0, 1, nullptr);

@@ -174,12 +174,12 @@ TEST(Engines, EmulationGivesTheSameBitsOnEveryThreadCount) {
   EXPECT_FALSE(r.divergence) << r.describe(a, b);
 }
 
-// An engine that is the emulation with the stage rule's crossover moved to n = 2, so that the
+// An engine (the emulation, cuda-sim) with the stage rule's crossover moved to n = 2, so that the
 // 5-token prefill of kPrompt decompresses and the decode stays fused.
 class LowCrossoverEngine final : public MatmulEngine {
  public:
-  LowCrossoverEngine() : inner_(engine("emulation")) {}
-  std::string name() const override { return "emulation-crossover-2"; }
+  explicit LowCrossoverEngine(const std::string& inner) : inner_(engine(inner)) {}
+  std::string name() const override { return inner_->name() + "-crossover-2"; }
   std::unique_ptr<EngineWeights> prepare(const zipserv::CompressedMatrix& w) const override { return inner_->prepare(w); }
   std::unique_ptr<EngineWeights> prepare_dense(const uint16_t* w, int64_t m, int64_t k) const override {
     return inner_->prepare_dense(w, m, k);
@@ -200,27 +200,30 @@ class LowCrossoverEngine final : public MatmulEngine {
 };
 
 TEST(StageRule, PrefillPastTheCrossoverDecompressesDecodeStaysFusedSameBits) {
-  const LowCrossoverEngine low;
-  const auto normal = engine("emulation");
-  ASSERT_GT(normal->decompress_from_n(), 5) << "the 5-token prompt must be below the default crossover";
-  const GenerateResult a = generate(file_compressed(), low, tokenizer(), greedy(30));
-  const GenerateResult b = generate(file_compressed(), *normal, tokenizer(), greedy(30));
-  ASSERT_EQ(a.prompt_tokens.size(), 5u);
-  const auto fused = static_cast<size_t>(MatmulPath::fused_zipgemm);
-  const auto decompress = static_cast<size_t>(MatmulPath::decompress_dense);
-  // Prefill: the 25 compressed layer matrices see n = 5 (decompressed); the classifier sees n = 1.
-  EXPECT_EQ(a.prefill_tally.calls[decompress], 25);
-  EXPECT_EQ(a.prefill_tally.calls[fused], 1);
-  EXPECT_EQ(b.prefill_tally.calls[decompress], 0);
-  EXPECT_EQ(b.prefill_tally.calls[fused], 26);
-  EXPECT_EQ(a.decode_tally.calls[decompress], 0);
-  EXPECT_EQ(a.decode_tally.calls, b.decode_tally.calls);
-  EXPECT_EQ(a.generated, b.generated);
+  for (const char* name : {"emulation", "cuda-sim"}) {
+    SCOPED_TRACE(name);
+    const LowCrossoverEngine low(name);
+    const auto normal = engine(name);
+    ASSERT_GT(normal->decompress_from_n(), 5) << "the 5-token prompt must be below the default crossover";
+    const GenerateResult a = generate(file_compressed(), low, tokenizer(), greedy(30));
+    const GenerateResult b = generate(file_compressed(), *normal, tokenizer(), greedy(30));
+    ASSERT_EQ(a.prompt_tokens.size(), 5u);
+    const auto fused = static_cast<size_t>(MatmulPath::fused_zipgemm);
+    const auto decompress = static_cast<size_t>(MatmulPath::decompress_dense);
+    // Prefill: the 25 compressed layer matrices see n = 5 (decompressed); the classifier sees n = 1.
+    EXPECT_EQ(a.prefill_tally.calls[decompress], 25);
+    EXPECT_EQ(a.prefill_tally.calls[fused], 1);
+    EXPECT_EQ(b.prefill_tally.calls[decompress], 0);
+    EXPECT_EQ(b.prefill_tally.calls[fused], 26);
+    EXPECT_EQ(a.decode_tally.calls[decompress], 0);
+    EXPECT_EQ(a.decode_tally.calls, b.decode_tally.calls);
+    EXPECT_EQ(a.generated, b.generated);
 
-  const LockstepSide x{&file_compressed(), &low, "crossover 2"};
-  const LockstepSide y{&file_compressed(), normal.get(), "default crossover"};
-  const LockstepReport r = run_lockstep(x, y, tokenizer(), greedy(30));
-  EXPECT_FALSE(r.divergence) << r.describe(x, y);
+    const LockstepSide x{&file_compressed(), &low, "crossover 2"};
+    const LockstepSide y{&file_compressed(), normal.get(), "default crossover"};
+    const LockstepReport r = run_lockstep(x, y, tokenizer(), greedy(30));
+    EXPECT_FALSE(r.divergence) << r.describe(x, y);
+  }
 }
 
 TEST(Lockstep, OneFlippedBitOfOneWeightIsFoundAtItsLayer) {
