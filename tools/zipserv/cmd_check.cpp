@@ -6,16 +6,25 @@
 // are the reference's. Compressed model: the stored arrays ARE the expected window / bitmaps /
 // streams, so the reference engine (which encodes) checks that re-encoding the stored matrix's
 // decode gives the stored bytes back, and every decoder is run on the stored bytes.
+//
+// Both flows go band by band of block-tile rows (zipserv/oracle/band_check.h): a first pass over
+// the bands finds what the whole matrix decides (its window, GEMM rule 2's S and g), a second
+// runs every engine on each band and merges the reports into the whole matrix's. Memory holds a
+// few bands, never a tensor.
 #include <cstdio>
-#include <cstring>
-#include <map>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "commands.h"
 #include "zipserv/container/compressed_model.h"
+#include "zipserv/container/matrix_bands.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/reference/exponent_window.h"
 #include "zipserv/reference/mma_numerics.h"
+#include "zipserv/oracle/band_check.h"
 #include "zipserv/oracle/builtin_engines.h"
 #include "zipserv/oracle/engine.h"
 #include "zipserv/oracle/oracle.h"
@@ -32,6 +41,9 @@ const char* const kUsage =
     "  lane_fragments, decoded, gemm_output), pass or the first divergence. GEMMs use two\n"
     "  activation inputs: small integers in [-8, 8] (n = 8) and N(0, 1) reals (n = 13).\n"
     "  Engines that cannot run here (e.g. cuda without a device) are listed as skipped.\n"
+    "  Weights are checked in bands of 64-row block-tile rows (memory holds a few bands, whatever\n"
+    "  the tensor's size) and reported at whole-matrix places; an empty weight (e.g. 0x64) is\n"
+    "  listed as not checked.\n"
     "  Exit status 0 only if every engine that ran passed everything, and every engine named\n"
     "  with --engine ran (one that was skipped makes it 1).\n"
     "  --engine NAME  check only this engine (repeatable; default: every registered engine)\n"
@@ -84,29 +96,45 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-// One weight to check: its expectations come either from the reference encoder or from the
-// stored compressed arrays.
+// One 2-D BF16 weight to check, read band by band (twice: the first pass gathers what the whole
+// matrix decides, the window and GEMM rule 2's facts; the second checks each band).
 struct Weight {
   std::string name;
-  oracle::Expected expected;
+  int64_t rows = 0, cols = 0;
+  std::optional<uint8_t> start_exp;  // a compressed weight's stored window; unset: chosen here
+  std::function<void(const st::MatrixBandVisitor&)> bands;
 };
 
-// Calls visit(weight) for every 2-D BF16 weight, one at a time, so memory holds one weight's
-// expectations (a few times its size), not the model's. `kind` says which of the two flows is used.
+// A weight that is not checked, and why.
+struct SkippedWeight {
+  std::string name;
+  std::string reason;
+};
+
+// Why a 2-D weight of this shape has nothing to check, or empty if it has.
+std::string unsupported_shape(int64_t rows, int64_t cols) {
+  const std::string shape = std::to_string(rows) + "x" + std::to_string(cols);
+  if (rows == 0 || cols == 0) return "shape " + shape + " is empty: no weight to check";
+  if (!encodable_shape(rows, cols)) return "shape " + shape + " is beyond the format (padded elements >= 2^31)";
+  return {};
+}
+
+// Calls visit(weight) for every 2-D BF16 weight, one at a time; weights with nothing to check go
+// to `skipped`. `kind` says which of the two flows is used.
 template <typename Visit>
-void for_each_weight(const std::string& path, std::string& kind, Visit visit) {
-  uint64_t seed = 1;  // one seed per weight: reproducible activations
+void for_each_weight(const std::string& path, std::string& kind, std::vector<SkippedWeight>& skipped, Visit visit) {
   const st::SafetensorsFile file = st::SafetensorsFile::open(path);
   if (!st::is_compressed_model(file)) {
     kind = "plain safetensors: each weight encoded by the reference, then checked";
     for (const st::TensorInfo& t : file.tensors()) {
       if (t.dtype != "BF16" || t.shape.size() != 2) continue;
-      const auto bytes = file.bytes(t);
-      oracle::Case c{t.name, t.shape[0], t.shape[1], std::vector<uint16_t>(bytes.size() / 2), std::nullopt};
-      if (!bytes.empty()) std::memcpy(c.weights.data(), bytes.data(), bytes.size());
+      if (std::string why = unsupported_shape(t.shape[0], t.shape[1]); !why.empty()) {
+        skipped.push_back({t.name, why});
+        continue;
+      }
+      visit(Weight{t.name, t.shape[0], t.shape[1], std::nullopt,
+                   [&](const st::MatrixBandVisitor& v) { st::for_each_matrix_band(file, t, v); }});
       file.release(t);
-      std::vector<oracle::GemmInput> inputs = oracle::standard_gemm_inputs(c.cols, seed++);
-      visit(Weight{t.name, oracle::expect(c, std::move(inputs))});
     }
     return;
   }
@@ -115,20 +143,53 @@ void for_each_weight(const std::string& path, std::string& kind, Visit visit) {
   const st::CompressedModel model = st::CompressedModel::open(path);
   for (const st::ModelEntry& e : model.entries()) {
     if (e.dtype != "BF16" || e.shape.size() != 2) continue;
-    std::vector<oracle::GemmInput> inputs = oracle::standard_gemm_inputs(e.shape[1], seed++);
-    if (e.storage == st::Storage::tca_tbe) {
-      // read_matrix validates the arrays and checks the decoded bytes' checksum.
-      visit(Weight{e.name, oracle::expect_stored(e.name, model.read_matrix(e, true), std::move(inputs))});
-    } else {
-      // Kept raw (it would not shrink): checked like a weight of a plain file.
-      const std::vector<uint8_t> bytes = model.decode_entry(e);
-      oracle::Case c{e.name, e.shape[0], e.shape[1], std::vector<uint16_t>(bytes.size() / 2), std::nullopt};
-      for (size_t i = 0; i < c.weights.size(); ++i)
-        c.weights[i] = static_cast<uint16_t>(bytes[2 * i] | bytes[2 * i + 1] << 8);  // little-endian
-      visit(Weight{e.name + " (stored raw)", oracle::expect(c, std::move(inputs))});
+    const bool raw = e.storage == st::Storage::raw;  // kept raw (it would not shrink): checked like a plain weight
+    const std::string name = raw ? e.name + " (stored raw)" : e.name;
+    if (std::string why = unsupported_shape(e.shape[0], e.shape[1]); !why.empty()) {
+      skipped.push_back({name, why});
+      continue;
     }
+    // Each band's arrays are validated and the decoded bytes' checksum checked after the last band.
+    visit(Weight{name, e.shape[0], e.shape[1], raw ? std::nullopt : std::optional<uint8_t>(e.start_exp),
+                 [&](const st::MatrixBandVisitor& v) { model.for_each_matrix_band(e, v); }});
     model.release(e);
   }
+}
+
+// The oracle on one weight band by band (zipserv/oracle/band_check.h): one report per engine,
+// the one check() would give on the whole matrix, while memory holds a few bands.
+std::vector<oracle::Report> check_weight(const Weight& w, uint64_t seed, const std::vector<const oracle::Engine*>& engines) {
+  const std::vector<oracle::GemmInput> inputs = oracle::standard_gemm_inputs(w.cols, seed);
+  // First pass: what only the whole matrix decides, the window and GEMM rule 2's S and g.
+  oracle::WholeGemmFacts facts(inputs);
+  ExponentHistogram histogram{};
+  std::vector<uint16_t> values;  // (band rows, cols) bf16
+  w.bands([&](const st::MatrixBand& b) {
+    values.assign(b.values, b.values + b.rows * b.cols);
+    const ExponentHistogram h = exponent_histogram(values.data(), values.size());
+    for (size_t e = 0; e < h.size(); ++e) histogram[e] += h[e];
+    facts.add(values, b.rows, b.cols);
+  });
+  // A matrix of one band is the whole: the encoding engines then choose the window themselves, and
+  // the window checkpoint checks their choice. A taller one's bands all get the whole's window.
+  const bool one_band = w.rows <= st::matrix_band_rows(w.cols);
+  const std::optional<uint8_t> window =
+      w.start_exp ? w.start_exp : one_band ? std::nullopt : std::optional<uint8_t>(choose_window(histogram).start_exp());
+  // Second pass: every band through every engine.
+  std::vector<oracle::BandedReport> merged;
+  for (const oracle::Engine* engine : engines) merged.emplace_back(engine->name(), w.name, w.rows, w.cols);
+  w.bands([&](const st::MatrixBand& b) {
+    oracle::Expected expected =
+        b.compressed ? oracle::expect_stored(w.name, *b.compressed, inputs)
+                     : oracle::expect(oracle::Case{w.name, b.rows, b.cols,
+                                                   std::vector<uint16_t>(b.values, b.values + b.rows * b.cols), window},
+                                      inputs);
+    facts.apply(expected);
+    for (size_t i = 0; i < engines.size(); ++i) merged[i].add(expected, b.first_row, oracle::check(*engines[i], expected));
+  });
+  std::vector<oracle::Report> reports;
+  for (const oracle::BandedReport& m : merged) reports.push_back(m.report());
+  return reports;
 }
 
 // What one engine did over all weights.
@@ -160,13 +221,27 @@ std::string cell(const EngineSummary& s, oracle::Checkpoint c) {
   return "pass " + std::to_string(pass) + "/" + total;  // the rest were not reached
 }
 
+// What the cells of the table mean, printed under it.
+const char* const kLegend =
+    "\n"
+    "  pass          every weight matched the reference at this checkpoint\n"
+    "  FAIL k/N      k of the N weights diverged here (the first divergence is named below)\n"
+    "  pass k/N      k weights passed; the others failed at an earlier checkpoint, so this one was\n"
+    "                not reached for them\n"
+    "  n/a           the engine does not provide this stage (e.g. an engine that does not encode\n"
+    "                has no window, bitmaps or streams of its own: it is given the reference's)\n"
+    "  skipped       the engine cannot run on this machine (e.g. cuda without a CUDA device);\n"
+    "                it checked nothing\n";
+
 void print_table(const std::string& path, const std::string& kind, size_t weights,
-                 const std::vector<EngineSummary>& engines, bool verbose) {
-  std::printf("zipserv check %s\n  %s\n  %zu weights; GEMM inputs: small_integer (n=8), random_real (n=13)\n\n",
+                 const std::vector<SkippedWeight>& skipped, const std::vector<EngineSummary>& engines, bool verbose) {
+  std::printf("zipserv check %s\n  %s\n  %zu weights; GEMM inputs: small_integer (n=8), random_real (n=13)\n",
               path.c_str(), kind.c_str(), weights);
+  for (const SkippedWeight& w : skipped) std::printf("  not checked: %s (%s)\n", w.name.c_str(), w.reason.c_str());
+  std::printf("\n");
   // Fixed-width columns, trailing blanks trimmed so the output can be pasted into docs as is.
   auto row = [](const std::string& first, const std::vector<std::string>& cells) {
-    char buf[64];
+    char buf[128];  // a skipped engine's reason is one long cell
     std::snprintf(buf, sizeof buf, "%-20s", first.c_str());
     std::string line = buf;
     for (const std::string& c : cells) {
@@ -188,6 +263,7 @@ void print_table(const std::string& path, const std::string& kind, size_t weight
     for (oracle::Checkpoint c : oracle::kCheckpoints) cells.push_back(cell(s, c));
     row(s.name, cells);
   }
+  std::printf("%s", kLegend);
   std::printf("\nGEMM numerics (\"n/a\": the engine has no such stage):\n");
   for (const EngineSummary& s : engines)
     if (s.skipped.empty()) std::printf("  %-20s %s\n", s.name.c_str(), s.numerics.c_str());
@@ -208,10 +284,13 @@ void print_table(const std::string& path, const std::string& kind, size_t weight
 }
 
 void print_json(const std::string& path, const std::string& kind, size_t weights,
-                const std::vector<EngineSummary>& engines, bool all_passed) {
+                const std::vector<SkippedWeight>& skipped, const std::vector<EngineSummary>& engines, bool all_passed) {
   std::string out = "{\"file\":" + oracle::json_string(path) + ",\"kind\":" + oracle::json_string(kind) +
-                    ",\"weights\":" + std::to_string(weights) + ",\"passed\":" + (all_passed ? "true" : "false") +
-                    ",\"engines\":[";
+                    ",\"weights\":" + std::to_string(weights) + ",\"not_checked\":[";
+  for (size_t i = 0; i < skipped.size(); ++i)
+    out.append(i ? "," : "")
+        .append("{\"name\":" + oracle::json_string(skipped[i].name) + ",\"reason\":" + oracle::json_string(skipped[i].reason) + "}");
+  out.append("],\"passed\":").append(all_passed ? "true" : "false").append(",\"engines\":[");
   for (size_t i = 0; i < engines.size(); ++i) {
     const EngineSummary& s = engines[i];
     if (i) out.append(",");
@@ -263,15 +342,21 @@ int check_file(const Args& a) {
     runnable.push_back(std::move(engine));
   }
 
+  std::vector<const oracle::Engine*> running;
+  for (const auto& e : runnable)
+    if (e) running.push_back(e.get());
   std::string kind;
+  std::vector<SkippedWeight> skipped;
   size_t weights = 0;
   bool all_passed = true;
-  for_each_weight(a.file, kind, [&](const Weight& w) {
+  uint64_t seed = 1;  // one seed per weight: reproducible activations
+  for_each_weight(a.file, kind, skipped, [&](const Weight& w) {
     ++weights;
-    for (size_t i = 0; i < engines.size(); ++i) {
+    std::vector<oracle::Report> reports = check_weight(w, seed++, running);
+    for (size_t i = 0, r = 0; i < engines.size(); ++i) {
       if (!runnable[i]) continue;
-      engines[i].reports.push_back(oracle::check(*runnable[i], w.expected));
-      all_passed = all_passed && engines[i].reports.back().passed();
+      all_passed = all_passed && reports[r].passed();
+      engines[i].reports.push_back(std::move(reports[r++]));
     }
   });
   // An engine asked for by name must run: a GPU check that passes by skipping checked nothing.
@@ -284,9 +369,9 @@ int check_file(const Args& a) {
         asked_skipped = true;
       }
   if (a.json)
-    print_json(a.file, kind, weights, engines, all_passed && !asked_skipped);
+    print_json(a.file, kind, weights, skipped, engines, all_passed && !asked_skipped);
   else
-    print_table(a.file, kind, weights, engines, a.verbose);
+    print_table(a.file, kind, weights, skipped, engines, a.verbose);
   return all_passed && !asked_skipped ? 0 : 1;
 }
 

@@ -142,4 +142,128 @@ class OfficialSignBugEngine final : public ReferenceWrapper {
   }
 };
 
+// Faults keyed by a weight's value rather than by its place: wherever the value lies, the fault
+// follows it, so a check in bands of rows meets it in the band where it first occurs, just as a
+// whole-matrix check does (tests/oracle/tests/band_check_test.cpp).
+
+/// Decodes every element whose value is `pattern` with its lowest bit flipped.
+class WrongValueDecodeEngine final : public ReferenceWrapper {
+ public:
+  explicit WrongValueDecodeEngine(uint16_t pattern) : pattern_(pattern) {}
+  std::string name() const override { return "wrong-value-decode"; }
+  std::optional<std::vector<uint16_t>> decode(const CompressedMatrix& w) const override {
+    std::vector<uint16_t> out = *reference_->decode(w);
+    for (uint16_t& v : out)
+      if (v == pattern_) v ^= 1u;
+    return out;
+  }
+
+ private:
+  uint16_t pattern_;
+};
+
+/// Encodes correctly, then flips bitmap 1's bit of every element whose value is `pattern`.
+class WrongValueCodeEncoderEngine final : public ReferenceWrapper {
+ public:
+  explicit WrongValueCodeEncoderEngine(uint16_t pattern) : pattern_(pattern) {}
+  std::string name() const override { return "wrong-value-code-encoder"; }
+  std::optional<CompressedMatrix> encode(const uint16_t* w, int64_t rows, int64_t cols,
+                                         std::optional<uint8_t> start_exp) const override {
+    CompressedMatrix m = *reference_->encode(w, rows, cols, start_exp);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        if (w[r * cols + c] == pattern_) {
+          const ElementPlace p = place_element(r, c, m.block_cols());
+          m.bitmap1[p.fragtile] ^= uint64_t{1} << p.bit;
+        }
+    return m;
+  }
+
+ private:
+  uint16_t pattern_;
+};
+
+/// Encodes correctly, then flips the lowest bit of every fallback (`full`) entry equal to `pattern`.
+class WrongFallbackEncoderEngine final : public ReferenceWrapper {
+ public:
+  explicit WrongFallbackEncoderEngine(uint16_t pattern) : pattern_(pattern) {}
+  std::string name() const override { return "wrong-fallback-encoder"; }
+  std::optional<CompressedMatrix> encode(const uint16_t* w, int64_t rows, int64_t cols,
+                                         std::optional<uint8_t> start_exp) const override {
+    CompressedMatrix m = *reference_->encode(w, rows, cols, start_exp);
+    for (uint16_t& v : m.full)
+      if (v == pattern_) v ^= 1u;
+    return m;
+  }
+
+ private:
+  uint16_t pattern_;
+};
+
+/// Flips bit 0 of every A-register half that holds `pattern`.
+class WrongValueLaneEngine final : public ReferenceWrapper {
+ public:
+  explicit WrongValueLaneEngine(uint16_t pattern) : pattern_(pattern) {}
+  std::string name() const override { return "wrong-value-lane"; }
+  std::optional<CompressedMatrix> encode(const uint16_t*, int64_t, int64_t, std::optional<uint8_t>) const override {
+    return std::nullopt;
+  }
+  std::optional<std::vector<uint32_t>> lane_fragments(const CompressedMatrix& w) const override {
+    std::vector<uint32_t> regs = *reference_->lane_fragments(w);
+    for (uint32_t& r : regs) {
+      if ((r & 0xFFFFu) == pattern_) r ^= 1u;
+      if ((r >> 16) == pattern_) r ^= 1u << 16;
+    }
+    return regs;
+  }
+
+ private:
+  uint16_t pattern_;
+};
+
+/// Flips `flip` in every output of a row whose first weight is `pattern`, on every input.
+class WrongRowGemmEngine final : public ReferenceWrapper {
+ public:
+  WrongRowGemmEngine(uint16_t pattern, uint16_t flip, GemmContract contract)
+      : pattern_(pattern), flip_(flip), contract_(contract) {}
+  std::string name() const override { return "wrong-row-gemm"; }
+  std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
+    std::vector<uint16_t> y = *reference_->gemm(w, x, n);
+    const std::vector<uint16_t> weights = zipserv::decode(w);
+    for (int64_t m = 0; m < w.rows; ++m)
+      if (weights[m * w.cols] == pattern_)
+        for (int64_t col = 0; col < n; ++col) y[col * w.rows + m] ^= flip_;
+    return y;
+  }
+  GemmContract gemm_contract() const override { return contract_; }
+
+ private:
+  uint16_t pattern_, flip_;
+  GemmContract contract_;
+};
+
+/// Encodes correctly, then adds 16 to the high-frequency global offset (or 1 to the first median
+/// count) of every block tile whose first weight is `pattern`.
+class ShiftedOffsetEncoderEngine final : public ReferenceWrapper {
+ public:
+  ShiftedOffsetEncoderEngine(uint16_t pattern, bool median) : pattern_(pattern), median_(median) {}
+  std::string name() const override { return "shifted-offset-encoder"; }
+  std::optional<CompressedMatrix> encode(const uint16_t* w, int64_t rows, int64_t cols,
+                                         std::optional<uint8_t> start_exp) const override {
+    CompressedMatrix m = *reference_->encode(w, rows, cols, start_exp);
+    for (int64_t gm = 0; gm * kBlockTileDim < rows; ++gm)
+      for (int64_t gk = 0; gk * kBlockTileDim < cols; ++gk)
+        if (w[gm * kBlockTileDim * cols + gk * kBlockTileDim] == pattern_) {
+          const int64_t t = gm * m.block_cols() + gk;
+          if (median_) m.median_offsets[2 * kStripsPerBlockTile * t] += 1;
+          else m.global_offsets[2 * t] += 16;
+        }
+    return m;
+  }
+
+ private:
+  uint16_t pattern_;
+  bool median_;
+};
+
 }  // namespace zipserv::oracle::test

@@ -242,12 +242,12 @@ void copy_range(std::span<const uint8_t> array, int64_t first, int64_t end, std:
   if (end > first) std::memcpy(out.data(), array.data() + first * sizeof(T), out.size() * sizeof(T));
 }
 
-// The pieces of a TCA-TBE entry: each band of block-tile rows is copied out of the seven stored
+// The bands of a TCA-TBE entry: each band of block-tile rows is copied out of the seven stored
 // arrays into `band` (its global offsets counted from the band's first pair), validated and
-// decoded (block_tile_band.h). `arrays` are the stored arrays in kArraySuffixes order.
+// decoded (block_tile_band.h), then given to `visit`. `arrays` are the stored arrays in
+// kArraySuffixes order.
 void decode_tca_tbe_bands(const SafetensorsFile& f, const ModelEntry& entry, const std::span<const uint8_t> (&arrays)[7],
-                          Xxh3Stream& checksum,
-                          const std::function<void(uint64_t, std::span<const uint8_t>)>& piece) {
+                          Xxh3Stream& checksum, const MatrixBandVisitor& visit) {
   const std::string at = "tensor \"" + entry.name + "\": ";
   const int64_t rows = entry.shape[0], cols = entry.shape[1], KB = pad_to_block_tile(cols) / kBlockTileDim;
   const int64_t T = pad_to_block_tile(rows) / kBlockTileDim * KB;
@@ -298,9 +298,8 @@ void decode_tca_tbe_bands(const SafetensorsFile& f, const ModelEntry& entry, con
     } catch (const FormatError& e) {
       fail(f.path(), at + e.what());
     }
-    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(decoded.data()), decoded.size() * 2);
-    checksum.update(bytes);
-    piece(static_cast<uint64_t>(r0 * cols) * 2, bytes);
+    checksum.update(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(decoded.data()), decoded.size() * 2));
+    visit(MatrixBand{r0, band.rows, cols, decoded.data(), &band});
     const size_t done[7] = {static_cast<size_t>(t1) * kFragTilesPerBlockTile * 8, static_cast<size_t>(t1) * kFragTilesPerBlockTile * 8,
                             static_cast<size_t>(t1) * kFragTilesPerBlockTile * 8, static_cast<size_t>(t1) * 8,
                             static_cast<size_t>(t1) * 8 * 4, static_cast<size_t>(fb_hi) * 2, static_cast<size_t>(hf_hi)};
@@ -314,21 +313,49 @@ void CompressedModel::decode_entry_in_pieces(
     const ModelEntry& entry, const std::function<void(uint64_t offset, std::span<const uint8_t> bytes)>& piece) const {
   const SafetensorsFile& f = impl_->file;
   const auto& stored = impl_->stored[entry_index(impl_->entries, entry, f.path())];
+  if (entry.storage == Storage::tca_tbe) {
+    for_each_matrix_band(entry, [&](const MatrixBand& band) {
+      piece(static_cast<uint64_t>(band.first_row * band.cols) * 2,
+            std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(band.values), static_cast<size_t>(band.rows * band.cols) * 2));
+    });
+    return;
+  }
+  // Raw: any dtype and shape, 1 MiB at a time straight from the mapping.
   Xxh3Stream checksum;
-  if (entry.storage == Storage::raw) {
+  const auto bytes = f.bytes(*stored[0]);
+  detail::SequentialRelease read(f, bytes);
+  for (size_t at = 0; at < bytes.size(); at += detail::kPieceBytes) {
+    const auto part = bytes.subspan(at, std::min(detail::kPieceBytes, bytes.size() - at));
+    checksum.update(part);
+    piece(at, part);
+    read.done_until(at + part.size());
+  }
+  if (checksum.hex() != entry.checksum)
+    fail(f.path(), "tensor \"" + entry.name + "\": bytes do not match the original checksum (damaged data)");
+}
+
+void CompressedModel::for_each_matrix_band(const ModelEntry& entry, const MatrixBandVisitor& visit) const {
+  const SafetensorsFile& f = impl_->file;
+  const auto& stored = impl_->stored[entry_index(impl_->entries, entry, f.path())];
+  if (entry.dtype != "BF16" || entry.shape.size() != 2)
+    fail(f.path(), "tensor \"" + entry.name + "\" is not a 2-D BF16 matrix");
+  Xxh3Stream checksum;
+  if (entry.shape[0] == 0 || entry.shape[1] == 0) {
+    // No band; the checksum of no bytes is still checked.
+  } else if (entry.storage == Storage::raw) {
     const auto bytes = f.bytes(*stored[0]);
     detail::SequentialRelease read(f, bytes);
-    for (size_t at = 0; at < bytes.size(); at += detail::kPieceBytes) {
-      const auto part = bytes.subspan(at, std::min(detail::kPieceBytes, bytes.size() - at));
-      checksum.update(part);
-      piece(at, part);
-      read.done_until(at + part.size());
-    }
+    detail::for_each_row_band(bytes, entry.shape[0], entry.shape[1],
+                              [&](const uint16_t* values, int64_t first_row, int64_t rows, std::span<const uint8_t> band) {
+                                checksum.update(band);
+                                visit(MatrixBand{first_row, rows, entry.shape[1], values, nullptr});
+                                read.done_until(static_cast<size_t>(band.data() + band.size() - bytes.data()));
+                              });
   } else {
     const std::span<const uint8_t> arrays[7] = {f.bytes(*stored[0]), f.bytes(*stored[1]), f.bytes(*stored[2]),
                                                 f.bytes(*stored[3]), f.bytes(*stored[4]), f.bytes(*stored[5]),
                                                 f.bytes(*stored[6])};
-    decode_tca_tbe_bands(f, entry, arrays, checksum, piece);
+    decode_tca_tbe_bands(f, entry, arrays, checksum, visit);
   }
   if (checksum.hex() != entry.checksum)
     fail(f.path(), "tensor \"" + entry.name + "\": bytes do not match the original checksum (damaged data)");

@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/container/matrix_bands.h"
 #include "zipserv/container/safetensors.h"
 
 namespace zipserv::st {
@@ -131,6 +132,12 @@ class CompressedModel {
                               const std::function<void(uint64_t offset, std::span<const uint8_t> bytes)>& piece) const;
   /// The entry's original bytes, checksum checked.
   std::vector<uint8_t> decode_entry(const ModelEntry& entry) const;
+  /// Calls `visit` for every band of a 2-D BF16 entry (matrix_bands.h), as decode_entry_in_pieces()
+  /// reads it: a TCA-TBE band with its validated arrays (MatrixBand::compressed) and its decoded
+  /// rows, a raw one with its rows as stored. The checksum is checked after the last band: a
+  /// ContainerError then means the bands already given were wrong. Throws ContainerError for an
+  /// entry that is not 2-D BF16.
+  void for_each_matrix_band(const ModelEntry& entry, const MatrixBandVisitor& visit) const;
   /// Lets the kernel drop the pages of the entry's stored tensors (see SafetensorsFile::release).
   void release(const ModelEntry& entry) const;
   /// The original JSON header, verbatim (its checksum was checked on open).
