@@ -4,6 +4,7 @@
 // damage in a later band must be reported as a whole-matrix validate() reports it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "container_test_util.h"
 #include "zipserv/container/checksum.h"
 #include "zipserv/container/compressed_model.h"
+#include "zipserv/container/matrix_bands.h"
 #include "zipserv/reference/encode.h"
 #include "zipserv/container/safetensors_writer.h"
 
@@ -86,6 +88,58 @@ TEST(BandStreaming, StoredArraysAreExactlyTheWholeMatrixEncoding) {
   EXPECT_EQ(read_bytes(original), read_bytes(dir.file("back")));
   const st::VerifyReport r = st::verify_files(original, dir.file("m"), 2);
   EXPECT_TRUE(r.identical) << r.problem;
+}
+
+// for_each_matrix_band(), the reader of `zipserv check`: consecutive bands of whole block-tile
+// rows that cover the matrix, the rows' values (copied when the tensor sits at an odd offset),
+// and for a compressed weight the band's own CompressedMatrix: what encode_with_start_exp() of
+// those rows with the whole matrix's window writes, global offsets counted from the band.
+TEST(BandStreaming, MatrixBandsAreTheRowsAndTheirEncoding) {
+  ScratchDir dir;
+  const std::string original = write_model(dir);
+  st::compress_file(original, dir.file("m"), {.threads = 2});
+  const st::SafetensorsFile plain = st::SafetensorsFile::open(original);
+  const st::CompressedModel packed = st::CompressedModel::open(dir.file("m"));
+  for (const Shape& s : kShapes) {
+    const auto bytes = plain.bytes(*plain.find(s.name));
+    std::vector<uint16_t> values(bytes.size() / 2);
+    std::memcpy(values.data(), bytes.data(), bytes.size());
+    const uint8_t window = zipserv::encode(values.data(), s.rows, s.cols).start_exp;
+    const int64_t step = st::matrix_band_rows(s.cols);
+    EXPECT_EQ(step % 64, 0);
+    for (int compressed = 0; compressed < 2; ++compressed) {
+      int64_t next = 0;
+      auto visit = [&](const st::MatrixBand& b) {
+        EXPECT_EQ(b.first_row, next) << s.name;
+        EXPECT_EQ(b.rows, std::min(step, s.rows - next)) << s.name;
+        EXPECT_EQ(b.cols, s.cols);
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(b.values) % 2, 0u);
+        const std::vector<uint16_t> rows(values.begin() + b.first_row * s.cols,
+                                         values.begin() + (b.first_row + b.rows) * s.cols);
+        EXPECT_TRUE(std::equal(rows.begin(), rows.end(), b.values)) << s.name << " rows from " << b.first_row;
+        EXPECT_EQ(b.compressed != nullptr, compressed == 1) << s.name;
+        if (b.compressed) {
+          const zipserv::CompressedMatrix want = zipserv::encode_with_start_exp(rows.data(), b.rows, s.cols, window);
+          EXPECT_EQ(b.compressed->rows, b.rows);
+          EXPECT_EQ(b.compressed->start_exp, window);
+          EXPECT_EQ(b.compressed->bitmap1, want.bitmap1);
+          EXPECT_EQ(b.compressed->bitmap2, want.bitmap2);
+          EXPECT_EQ(b.compressed->bitmap3, want.bitmap3);
+          EXPECT_EQ(b.compressed->global_offsets, want.global_offsets) << s.name << " rows from " << b.first_row;
+          EXPECT_EQ(b.compressed->median_offsets, want.median_offsets);
+          EXPECT_EQ(b.compressed->full, want.full);
+          EXPECT_EQ(b.compressed->sign_mantissa, want.sign_mantissa);
+        }
+        next += b.rows;
+      };
+      if (compressed) packed.for_each_matrix_band(*packed.find(s.name), visit);
+      else st::for_each_matrix_band(plain, *plain.find(s.name), visit);
+      EXPECT_EQ(next, s.rows) << s.name;
+    }
+  }
+  // Not a matrix: a clear error, no band.
+  EXPECT_THROW(st::for_each_matrix_band(plain, *plain.find("odd"), [](const st::MatrixBand&) { FAIL(); }),
+               st::ContainerError);
 }
 
 // XXH3-128 of `zipserv compress` output for the bundled models, produced before compression
