@@ -11,14 +11,17 @@
 // (this program keeps its own memory small for that reason).
 //
 //   zipserv_peak_memory --zipserv PATH [--rows R] [--cols C] [--tensors N] [--threads 1,2]
-//                       [--commands compress,decompress,verify,check] [--dir DIR]
+//                       [--commands compress,decompress,verify,check] [--check-engines E,F]
+//                       [--dir DIR]
 //       prints a Markdown table for one model: N matrices of R x C BF16 (Gaussian weights with a
 //       few outliers, like trained weights) plus one 1-D norm, written under DIR (default: the
-//       system temp dir) and removed afterwards.
+//       system temp dir) and removed afterwards. `check` runs every engine unless
+//       --check-engines names some.
 //   zipserv_peak_memory --zipserv PATH --check-bounded
 //       the always-run test: two models whose matrices differ 4x in size (8 and 32 MiB) must give
 //       the same peak RssAnon within a margin, and a second thread may add at most one band's
-//       worth; exits 1, naming the figure, if not.
+//       worth; exits 1, naming the figure, if not. `check` (one thread, the reference engine)
+//       is held to the size margin.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -147,6 +150,7 @@ struct Args {
   int tensors = 2;
   std::vector<int> threads{1, 2};
   std::vector<std::string> commands{"compress", "decompress", "verify", "check"};
+  std::vector<std::string> check_engines;  // empty: every engine
   std::string dir = fs::temp_directory_path().string();
   bool check_bounded = false;
 };
@@ -185,7 +189,10 @@ Peak run(const Args& a, const ModelDir& dir, const std::string& command, int thr
   if (command == "compress") args.insert(args.end(), {model, packed, "--force", "--threads", t});
   else if (command == "decompress") args.insert(args.end(), {packed, back, "--force", "--threads", t});
   else if (command == "verify") args.insert(args.end(), {model, packed, "--threads", t});
-  else if (command == "check") args.insert(args.end(), {packed});
+  else if (command == "check") {
+    args.push_back(packed);
+    for (const std::string& e : a.check_engines) args.insert(args.end(), {"--engine", e});
+  }
   else throw std::runtime_error("unknown command " + command);
   const Peak p = measure(args, dir.file("log.txt"));
   if (p.status != 0) {
@@ -223,20 +230,31 @@ int report(const Args& a) {
 int check_bounded(const Args& a) {
   // Both models have 4096 columns, hence the same band (64 rows, 512 KiB of BF16); the second's
   // matrices are 4x taller. Before band-wise streaming, peak RssAnon grew by several tensors
-  // (24 MiB each here) per thread; with it, the difference is allocator noise.
+  // (24 MiB each here) per thread, and check's by about 6.5 tensors; with it, the difference is
+  // allocator noise.
   constexpr double kSizeMarginMiB = 6;    // allowed growth from 8 MiB to 32 MiB tensors
   constexpr double kThreadMarginMiB = 8;  // allowed growth per extra thread (a band is < 2 MiB)
   const ModelDir small(a.dir, 2, 1024, 4096), large(a.dir, 2, 4096, 4096);
   int failures = 0;
-  for (const std::string command : {"compress", "decompress", "verify"}) {
+  Args checking = a;
+  checking.check_engines = {"reference"};  // the scalar engine alone keeps the test short
+  for (const std::string command : {"compress", "decompress", "verify", "check"}) {
+    // check has no --threads: its two entries are the same one-thread run.
+    const std::vector<int> counts = command == "check" ? std::vector<int>{1} : std::vector<int>{1, 2};
     std::map<std::pair<int, int>, double> peak;  // (model, threads) -> MiB
     for (int model = 0; model < 2; ++model)
-      for (int threads : {1, 2}) {
+      for (int threads : counts) {
         // compress runs first (the loop's order): the other commands read its output.
-        peak[{model, threads}] = mib(run(a, model ? large : small, command, threads).rss_anon);
+        peak[{model, threads}] = mib(run(checking, model ? large : small, command, threads).rss_anon);
       }
-    std::printf("zipserv %-10s peak RssAnon MiB: 8 MiB tensors %.1f (1 thread) %.1f (2); 32 MiB tensors %.1f (1) %.1f (2)\n",
-                command.c_str(), peak[{0, 1}], peak[{0, 2}], peak[{1, 1}], peak[{1, 2}]);
+    if (command == "check")
+      for (int model = 0; model < 2; ++model) peak[{model, 2}] = peak[{model, 1}];
+    if (command == "check")
+      std::printf("zipserv %-10s peak RssAnon MiB: 8 MiB tensors %.1f (1 thread); 32 MiB tensors %.1f (1)\n",
+                  command.c_str(), peak[{0, 1}], peak[{1, 1}]);
+    else
+      std::printf("zipserv %-10s peak RssAnon MiB: 8 MiB tensors %.1f (1 thread) %.1f (2); 32 MiB tensors %.1f (1) %.1f (2)\n",
+                  command.c_str(), peak[{0, 1}], peak[{0, 2}], peak[{1, 1}], peak[{1, 2}]);
     for (int threads : {1, 2})
       if (peak[{1, threads}] - peak[{0, threads}] > kSizeMarginMiB) {
         std::printf("  FAIL: with %d thread(s), 4x larger tensors cost %.1f MiB more (allowed %.0f)\n", threads,
@@ -271,6 +289,7 @@ int main(int argc, char** argv) {
       else if (arg == "--dir") a.dir = value();
       else if (arg == "--check-bounded") a.check_bounded = true;
       else if (arg == "--commands") a.commands = split(value());
+      else if (arg == "--check-engines") a.check_engines = split(value());
       else if (arg == "--threads") {
         a.threads.clear();
         for (const std::string& t : split(value())) a.threads.push_back(std::stoi(t));

@@ -307,6 +307,12 @@ void decode_tca_tbe_bands(const SafetensorsFile& f, const ModelEntry& entry, con
   }
 }
 
+// After the last piece: the bytes given were the original's, or the entry is damaged.
+void expect_checksum(const SafetensorsFile& f, const ModelEntry& entry, const Xxh3Stream& checksum) {
+  if (checksum.hex() != entry.checksum)
+    fail(f.path(), "tensor \"" + entry.name + "\": bytes do not match the original checksum (damaged data)");
+}
+
 }  // namespace
 
 void CompressedModel::decode_entry_in_pieces(
@@ -330,8 +336,7 @@ void CompressedModel::decode_entry_in_pieces(
     piece(at, part);
     read.done_until(at + part.size());
   }
-  if (checksum.hex() != entry.checksum)
-    fail(f.path(), "tensor \"" + entry.name + "\": bytes do not match the original checksum (damaged data)");
+  expect_checksum(f, entry, checksum);
 }
 
 void CompressedModel::for_each_matrix_band(const ModelEntry& entry, const MatrixBandVisitor& visit) const {
@@ -357,8 +362,7 @@ void CompressedModel::for_each_matrix_band(const ModelEntry& entry, const Matrix
                                                 f.bytes(*stored[6])};
     decode_tca_tbe_bands(f, entry, arrays, checksum, visit);
   }
-  if (checksum.hex() != entry.checksum)
-    fail(f.path(), "tensor \"" + entry.name + "\": bytes do not match the original checksum (damaged data)");
+  expect_checksum(f, entry, checksum);
 }
 
 void CompressedModel::release(const ModelEntry& entry) const {
