@@ -37,7 +37,8 @@
  *  band by band of block-tile rows (zipserv::validate_band(), same messages) and checks the
  *  XXH3-128 of the bytes it gives back: damage is reported, never passed on.
  *
- *  Memory. Compressing, decompressing and verifying hold one band of block-tile rows per thread
+ *  Memory. Compressing, decompressing, verifying and reading bands for `zipserv check`
+ *  (for_each_matrix_band()) hold one band of block-tile rows per thread
  *  (2^18 padded elements, or 64 rows if the matrix is wider than 4096 columns), never a tensor:
  *  at most about 4.5 bytes per padded element of a band (the band's arrays, its decoded or copied
  *  weights), i.e. about 1.2 MiB per thread up to 4096 columns and 4.5 MiB at 16384. The files are
