@@ -14,7 +14,8 @@
 
 namespace zipserv::oracle {
 
-WholeGemmFacts::WholeGemmFacts(const std::vector<GemmInput>& inputs) : inputs_(inputs), facts_(inputs.size()) {}
+WholeGemmFacts::WholeGemmFacts(const std::vector<GemmInput>& inputs)
+    : inputs_(inputs), finite_(inputs.size(), true), granularity_exp_(inputs.size()), max_abs_sum_(inputs.size(), 0.0) {}
 
 void WholeGemmFacts::add(const std::vector<uint16_t>& weights, int64_t rows, int64_t cols) {
   // A band of zeros has no product to set g by (expect_gemm then says g = 1): it must not
@@ -22,19 +23,18 @@ void WholeGemmFacts::add(const std::vector<uint16_t>& weights, int64_t rows, int
   const bool has_nonzero = std::any_of(weights.begin(), weights.end(), [](uint16_t v) { return (v & 0x7FFFu) != 0; });
   for (size_t i = 0; i < inputs_.size(); ++i) {
     const GemmExpectation e = expect_gemm(inputs_[i].name, weights, rows, cols, inputs_[i].x, inputs_[i].n);
-    Facts& f = facts_[i];
-    f.finite = f.finite && e.finite;
-    f.max_abs_sum = std::max(f.max_abs_sum, e.max_abs_sum);
-    if (has_nonzero) f.granularity_exp = std::min(f.granularity_exp.value_or(e.granularity_exp), e.granularity_exp);
+    finite_[i] = finite_[i] && e.finite;
+    max_abs_sum_[i] = std::max(max_abs_sum_[i], e.max_abs_sum);
+    if (has_nonzero) granularity_exp_[i] = std::min(granularity_exp_[i].value_or(e.granularity_exp), e.granularity_exp);
   }
 }
 
 void WholeGemmFacts::apply(Expected& band) const {
-  assert(band.gemm.size() == facts_.size());
-  for (size_t i = 0; i < facts_.size(); ++i) {
-    band.gemm[i].finite = facts_[i].finite;
-    band.gemm[i].granularity_exp = facts_[i].granularity_exp.value_or(0);  // all zeros: g = 1, as expect_gemm
-    band.gemm[i].max_abs_sum = facts_[i].max_abs_sum;
+  assert(band.gemm.size() == inputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    band.gemm[i].finite = finite_[i];
+    band.gemm[i].granularity_exp = granularity_exp_[i].value_or(0);  // all zeros: g = 1, as expect_gemm
+    band.gemm[i].max_abs_sum = max_abs_sum_[i];
   }
 }
 
@@ -149,11 +149,15 @@ void BandedReport::add(const Expected& band, int64_t first_row, const Report& re
     if (detail_[c].empty()) detail_[c] = r.detail;
     if (r.status == Status::pass || r.status == Status::fail) applicable_[c] = true;
     if (r.status != Status::fail) continue;
-    Best candidate{r, {}};
-    candidate.result.after_first_divergence = false;
-    candidate.result.detail.clear();
-    if (candidate.result.divergence) candidate.key = to_whole(*candidate.result.divergence, o, band);
-    if (!failed_[c] || candidate.key < failed_[c]->key) failed_[c] = std::move(candidate);
+    CheckpointResult candidate = r;
+    candidate.after_first_divergence = false;
+    candidate.detail.clear();
+    std::array<int64_t, 3> key{};
+    if (candidate.divergence) key = to_whole(*candidate.divergence, o, band);
+    if (!failed_[c] || key < failed_key_[c]) {
+      failed_[c] = std::move(candidate);
+      failed_key_[c] = key;
+    }
   }
   ++bands_;
   next_row_ = first_row + band.input.rows;
@@ -173,7 +177,7 @@ Report BandedReport::report() const {
     if (after && options_.stop_at_first_divergence) {
       r.status = Status::not_reached;
     } else if (failed_[c]) {
-      r = failed_[c]->result;
+      r = *failed_[c];
       r.after_first_divergence = after;
     } else {
       r.status = applicable_[c] ? Status::pass : Status::not_applicable;

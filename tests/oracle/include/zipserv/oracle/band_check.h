@@ -62,13 +62,11 @@ class WholeGemmFacts {
   void apply(Expected& band) const;
 
  private:
-  struct Facts {
-    bool finite = true;
-    std::optional<int64_t> granularity_exp;  // unset while every band seen had all-zero weights
-    double max_abs_sum = 0;
-  };
   std::vector<GemmInput> inputs_;  // a copy: n x K each, small
-  std::vector<Facts> facts_;
+  // Per input:
+  std::vector<bool> finite_;
+  std::vector<std::optional<int64_t>> granularity_exp_;  // unset while every band had all-zero weights
+  std::vector<double> max_abs_sum_;
 };
 
 /// One engine's reports on consecutive bands of a matrix, merged into its whole-matrix report:
@@ -87,15 +85,14 @@ class BandedReport {
   int64_t bands() const { return bands_; }
 
  private:
-  struct Best {
-    CheckpointResult result;
-    std::array<int64_t, 3> key{};  // order of the whole-matrix comparison
-  };
   std::string engine_, case_name_;
   int64_t rows_, cols_;
   Options options_;
   int64_t bands_ = 0, next_row_ = 0, hf_base_ = 0, fb_base_ = 0;
-  std::array<std::optional<Best>, kCheckpoints.size()> failed_;   // per checkpoint
+  // Per checkpoint: the first failure so far in the whole matrix's comparison order, and its key
+  // in that order.
+  std::array<std::optional<CheckpointResult>, kCheckpoints.size()> failed_;
+  std::array<std::array<int64_t, 3>, kCheckpoints.size()> failed_key_{};
   std::array<bool, kCheckpoints.size()> applicable_{};             // some band ran it
   std::array<std::string, kCheckpoints.size()> detail_;            // the first band's
 };
