@@ -13,7 +13,9 @@
  *  A file that shrinks while it is mapped (another program truncates it) would kill the reader
  *  with SIGBUS at the first read past the new end. Instead such reads give zeros and
  *  check_intact() throws ContainerError ("... shrank ..."); bytes() and release() call it, and so
- *  does every reader of the library before it uses what it read.
+ *  does every reader of the library before it uses what it read. For this, the first open()
+ *  installs a process-wide SIGBUS handler; it takes only faults inside the files it mapped and
+ *  passes every other SIGBUS to the handler installed before it (or the default: termination).
  */
 #pragma once
 
