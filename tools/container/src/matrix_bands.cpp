@@ -16,7 +16,9 @@ void for_each_matrix_band(const SafetensorsFile& file, const TensorInfo& tensor,
   const int64_t cols = tensor.shape[1];
   detail::for_each_row_band(bytes, tensor.shape[0], cols,
                             [&](const uint16_t* values, int64_t first_row, int64_t rows, std::span<const uint8_t> band) {
+                              file.check_intact();  // not zeros read past a shrunken end (a copied band)
                               visit(MatrixBand{first_row, rows, cols, values, nullptr});
+                              file.check_intact();  // nor while the visitor read the mapping
                               read.done_until(static_cast<size_t>(band.data() + band.size() - bytes.data()));
                             });
 }
