@@ -9,9 +9,10 @@
 //   Block tiles are stored row-major over the matrix, padded to multiples of 64.
 //   Two words first. A "high-frequency" (hf) element is one whose exponent lies in the window
 //   (code != 0): it is stored as one byte in the sign_mantissa stream; every other element is a
-//   fallback, stored in full. And the offsets come at two levels, named as in the paper: a
-//   *global* offset per block tile and a *median* (middle-level) offset per strip, between the
-//   global ones and the popcounts a lane does inside a FragTile. Each block tile's stream
+//   fallback, stored in full. And the offsets come at two levels, named as in the official code:
+//   a *global* offset per block tile and a *median* offset per strip (its "median tile", the
+//   middle level between the global offsets and the popcounts a lane does inside a FragTile;
+//   nothing to do with a statistical median). Each block tile's stream
 //   segments are padded to 16 bytes (so a GPU can copy them with 16-byte cp.async), and:
 //       global_offsets[t]       (hf, full) elements of all block tiles before t (padded)
 //       median_offsets[4t + s]  (hf, full) elements of strips 0..s-1 inside block tile t
