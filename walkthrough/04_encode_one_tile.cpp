@@ -62,8 +62,8 @@ int run(const walkthrough::Args& args) {
   std::printf("layer %s\n  of %s:\n  %lld x %lld, encoded with start_exp = %u\n", args.tensor_label(70).c_str(),
               args.model_label().c_str(), static_cast<long long>(layer.rows), static_cast<long long>(layer.cols),
               cm.start_exp);
-  std::printf("FragTile 0 = rows 0..7, cols 0..7 (the first FragTile in storage order, so its\n"
-              "elements start at position 0 of both streams)\n");
+  std::printf("FragTile 0 = rows 0..%d, cols 0..%d (the first FragTile in storage order, so its\n"
+              "elements start at position 0 of both streams)\n", kDim - 1, kDim - 1);
 
   walkthrough::heading("the 64 weights (hex) and their codes");
   for (int r = 0; r < kDim; ++r) {

@@ -70,14 +70,18 @@ int run(const walkthrough::Args& args) {
   walkthrough::heading("storage order of the " + std::to_string(kFragTilesPerBlockTile) +
                        " FragTiles inside one 64x64 block tile");
   std::printf("  (each number is a FragTile's index within the block tile; one column = 8 weights)\n");
-  for (int fr = 0; fr < 8; ++fr) {
-    std::printf("  rows %2d..%2d  ", 8 * fr, 8 * fr + 7);
+  constexpr int kF = kFragTileDim, kPerSide = kBlockTileDim / kFragTileDim;  // 8 x 8 FragTiles a side
+  for (int fr = 0; fr < kPerSide; ++fr) {
+    std::printf("  rows %2d..%2d  ", kF * fr, kF * fr + kF - 1);
     if (fr % 2 == 0) std::printf("strip %d ", fr / 2); else std::printf("        ");
-    for (int fc = 0; fc < 8; ++fc)
-      std::printf("%s%3lld", fc % 2 == 0 ? "  " : "", static_cast<long long>(place_element(8 * fr, 8 * fc, 1).fragtile));
+    for (int fc = 0; fc < kPerSide; ++fc)
+      std::printf("%s%3lld", fc % 2 == 0 ? "  " : "", static_cast<long long>(place_element(kF * fr, kF * fc, 1).fragtile));
     std::printf("\n");
   }
-  std::printf("  slices: columns 0..15 | 16..31 | 32..47 | 48..63 (pairs of FragTile columns above)\n");
+  std::printf("  slices: columns");
+  for (int q = 0; q < kSlicesPerStrip; ++q)
+    std::printf("%s %d..%d", q ? " |" : "", q * kSliceDim, q * kSliceDim + kSliceDim - 1);
+  std::printf(" (pairs of FragTile columns above)\n");
 
   walkthrough::heading("global offsets: where each block tile's segments start (padded)");
   for (int64_t t = 0; t <= cm.block_tiles(); ++t) {
