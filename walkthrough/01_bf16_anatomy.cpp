@@ -67,7 +67,7 @@ int run(const walkthrough::Args& args) {
   std::printf("%zu weights use %zu distinct exponent values (of 256 an 8-bit field can hold):\n",
               layer.values.size(), exponents.size());
   std::string line;
-  for (const uint32_t e : exponents) line += " " + std::to_string(e);
+  for (const uint32_t e : exponents) line.append(" ").append(std::to_string(e));
   std::printf("%s", walkthrough::wrap(line, walkthrough::kMaxColumns, "  ").c_str());
   std::printf("a BF16 value is the top half of an FP32: 0x%04x -> FP32 bits 0x%04x0000\n", layer.values[0],
               layer.values[0]);
