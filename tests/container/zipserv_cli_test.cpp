@@ -50,11 +50,6 @@ TEST(ZipservCli, HelpListsEveryCommand) {
   EXPECT_EQ(zipserv(dir, "compress a b --threads zero").status, 2);
   EXPECT_EQ(zipserv(dir, "compress a b --bogus").status, 2);
   EXPECT_EQ(zipserv(dir, "compress onlyone").status, 2);
-#ifndef ZIPSERV_HAVE_CHECK
-  const CommandResult check = zipserv(dir, "check " + fixture("stories260K.safetensors"));
-  EXPECT_EQ(check.status, 2);
-  EXPECT_NE(check.err.find("not built"), std::string::npos) << check.err;
-#endif
 }
 
 #ifndef ZIPSERV_EXPECTED_VERSION
@@ -344,7 +339,6 @@ TEST(ZipservCli, SigintDuringCompressLeavesNothingBehind) {
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
-#ifdef ZIPSERV_HAVE_CHECK
 // `zipserv check` on a compressed model: the stored arrays are the expectations, every engine
 // that runs passes, and --json says the same as the exit status.
 TEST(ZipservCheck, PassesOnACompressedModelAndItsJsonSaysSo) {
@@ -395,6 +389,5 @@ TEST(ZipservCheck, AnEngineAskedForButSkippedExitsWith1) {
   const CommandResult all = zipserv(dir, "check " + fixture("stories260K.safetensors"));
   EXPECT_EQ(all.status, 0) << all.out << all.err;
 }
-#endif
 
 }  // namespace
