@@ -38,9 +38,7 @@
 #include "zipserv/reference/encode.h"
 #include "zipserv/reference/fragment_layout.h"
 #include "zipserv/reference/gemm.h"
-#ifdef ZIPSERV_HAVE_ORACLE
 #include "zipserv/oracle/oracle.h"
-#endif
 
 using namespace zipserv;
 
@@ -102,7 +100,6 @@ int run(const walkthrough::Args& args) {
     zipserv::zipgemm(cm, x.data(), n, ref.data());
     ok = walkthrough::check(y == ref, "on cuda-sim (ieee_sequential, one split) ZipGEMM == the reference GEMM") && ok;
   }
-#ifdef ZIPSERV_HAVE_ORACLE
   //! [oracle]
   oracle::Case c{tensor, w.rows, w.cols, w.values, std::nullopt};
   const oracle::Expected e = oracle::expect(c, oracle::standard_gemm_inputs(w.cols, 7));
@@ -115,7 +112,6 @@ int run(const walkthrough::Args& args) {
     ok = walkthrough::check(r.passed(), "the oracle finds no divergence for this engine") && ok;
   }
   //! [oracle]
-#endif
   return ok ? 0 : 1;
 }
 
