@@ -195,7 +195,7 @@ HWY_INLINE StreamCursors DecodeRowsTableExpand(const uint8_t* HWY_RESTRICT b1, c
   const uint8_t* HWY_RESTRICT tables = reinterpret_cast<const uint8_t*>(&kRowExpandTables);
   static_assert(offsetof(RowExpandTables, sign_mantissa) == 0, "at_hf indexes the first table");
   constexpr size_t kFallbackAt = offsetof(RowExpandTables, fallback);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int j = 0; j < rows; ++j) {
     // Step 1: REFERENCE: code_from_bitmaps(b1, b2, b3, 8j + i); indicator = code != 0
     const size_t at_hf = offsets[3][j];
