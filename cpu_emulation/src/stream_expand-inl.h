@@ -56,9 +56,21 @@ namespace hn = hwy::HWY_NAMESPACE;
 // Row r of a FragTile is byte r of its bitmap words in memory only on a little-endian machine.
 static_assert(std::endian::native == std::endian::little, "the table-driven expand reads bitmap bytes in little-endian order");
 
+/// Computed in vectors (the strip decode asks for it every strip; the scalar loop of
+/// exponent_field_bytes() cost about a hundred instructions): entry e holds, for code c = e % 8,
+/// field = ((start_exp + c) mod 256) << 7, low byte (e < 8) = bit 0 of the sum at bit 7, high
+/// byte (e >= 8) = the sum >> 1; entries 0 and 8 (code 0) are 0.
 HWY_INLINE hn::Vec<hn::Full128<uint8_t>> ExponentFieldBytes(uint8_t start_exp) {
-  alignas(16) const std::array<uint8_t, 16> bytes = exponent_field_bytes(start_exp);
-  return hn::Load(hn::Full128<uint8_t>(), bytes.data());
+  const hn::Full128<uint8_t> d;
+  alignas(16) static constexpr uint8_t kCodes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7};
+  alignas(16) static constexpr uint8_t kLowBytes[16] = {0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0};
+  alignas(16) static constexpr uint8_t kHighBytes[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+  const auto sum = hn::Add(hn::Load(d, kCodes), hn::Set(d, start_exp));  // mod 256
+  const auto low = hn::And(hn::ShiftLeft<7>(sum), hn::Set(d, uint8_t{0x80}));
+  const auto high = hn::ShiftRight<1>(sum);
+  const auto fields = hn::Or(hn::And(low, hn::Load(d, kLowBytes)), hn::And(high, hn::Load(d, kHighBytes)));
+  // REFERENCE: exponent_field_bytes(start_exp) (expand_tables.h)
+  return fields;
 }
 
 /// Whether DecodeRowsTableExpand() takes its exponent fields from WriteExponentFields(): where a
@@ -71,11 +83,11 @@ inline constexpr bool kExponentPrePass = hn::MaxLanes(hn::CappedTag<uint8_t, 32>
 /// rows per vector: each row's three bitmap bytes are copied into the 8 bytes of its elements
 /// (byte shuffle), each byte keeps its element's bit (AND with 1, 2, 4, ..., 128) and becomes a
 /// 0/-1 mask (compare), the three masks give the code (0..7), and two 16-entry byte tables map
-/// the code to the field's low and high byte (exponent_field_bytes(start_exp)).
+/// the code to the field's low and high byte. `exponent_bytes` is ExponentFieldBytes(start_exp).
 /// REFERENCE: code_from_bitmaps(b1, b2, b3, 8j + i) and rebuild_bf16()'s exponent field.
 HWY_INLINE void WriteExponentFields(const uint8_t* HWY_RESTRICT b1, const uint8_t* HWY_RESTRICT b2,
-                                    const uint8_t* HWY_RESTRICT b3, int rows, uint8_t start_exp,
-                                    uint16_t* HWY_RESTRICT out) {
+                                    const uint8_t* HWY_RESTRICT b3, int rows,
+                                    hn::Vec<hn::Full128<uint8_t>> exponent_bytes, uint16_t* HWY_RESTRICT out) {
   const hn::CappedTag<uint8_t, 32> d;  // kRowsPerVector rows of 8 elements, 2 rows per 128-bit block
   using V = hn::Vec<decltype(d)>;
   constexpr int kBytes = static_cast<int>(hn::MaxLanes(d));
@@ -92,12 +104,12 @@ HWY_INLINE void WriteExponentFields(const uint8_t* HWY_RESTRICT b1, const uint8_
   }
   const V bits = hn::Load(d, bit_bytes);
   // Code -> field byte: low bytes are entries 0..7 of exponent_bytes, high bytes entries 8..15.
-  const std::array<uint8_t, 16> fields = exponent_field_bytes(start_exp);
-  alignas(16) uint8_t low_bytes[16], high_bytes[16];
-  for (int c = 0; c < 16; ++c) {
-    low_bytes[c] = fields[c % 8];
-    high_bytes[c] = fields[8 + c % 8];
-  }
+  const hn::Full128<uint8_t> d16b;
+  alignas(16) static constexpr uint8_t kLowEntries[16] = {0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7};
+  alignas(16) static constexpr uint8_t kHighEntries[16] = {8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15};
+  alignas(16) uint8_t low_bytes[16], high_bytes[16];  // (computed once per call, in vectors)
+  hn::Store(hn::TableLookupBytes(exponent_bytes, hn::Load(d16b, kLowEntries)), d16b, low_bytes);
+  hn::Store(hn::TableLookupBytes(exponent_bytes, hn::Load(d16b, kHighEntries)), d16b, high_bytes);
   const V low_table = hn::LoadDup128(d, low_bytes), high_table = hn::LoadDup128(d, high_bytes);
   const hn::Repartition<uint16_t, decltype(d)> d16;
   for (int j0 = 0; j0 < rows; j0 += 16) {
@@ -184,7 +196,7 @@ HWY_INLINE StreamCursors DecodeRowsTableExpand(const uint8_t* HWY_RESTRICT b1, c
       hn::Store(hn::ShiftLeft<4>(hn::PromoteTo(d16, hn::Or(hn::Or(r1, r2), r3))), d16, offsets[3] + j0);
     }
   }
-  if constexpr (kExponentPrePass) WriteExponentFields(b1, b2, b3, rows, st.start_exp, out);
+  if constexpr (kExponentPrePass) WriteExponentFields(b1, b2, b3, rows, exponent_bytes, out);
   const V sign_and_mantissa = hn::BitCast(d8, hn::Set(hn::Full128<uint16_t>(), uint16_t{0x807F}));
   const uint8_t* HWY_RESTRICT sm_first = st.sign_mantissa + cursors.hf;
   const uint8_t* HWY_RESTRICT sm_next = sm_first;
