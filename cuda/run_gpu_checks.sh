@@ -73,8 +73,8 @@ if has_step sanitize; then
     step sanitize "$tool"
     compute-sanitizer --tool "$tool" --error-exitcode 1 "$TESTS/cuda_zipgemm_kernel_test" --gtest_filter="$ZIP_FILTER" \
       > "$LOG_DIR/sanitizer_${tool}_zipgemm.log" 2>&1 || { echo "$tool zipgemm FAILED"; failed=$((failed + 1)); }
-    compute-sanitizer --tool "$tool" --error-exitcode 1 "$TESTS/cuda_decompress_kernel_test" --gtest_filter="$DEC_FILTER" \
-      > "$LOG_DIR/sanitizer_${tool}_decompress.log" 2>&1 || { echo "$tool decompress FAILED"; failed=$((failed + 1)); }
+    compute-sanitizer --tool "$tool" --error-exitcode 1 "$TESTS/cuda_decode_kernel_test" --gtest_filter="$DEC_FILTER" \
+      > "$LOG_DIR/sanitizer_${tool}_decode.log" 2>&1 || { echo "$tool decode FAILED"; failed=$((failed + 1)); }
   done
 fi
 

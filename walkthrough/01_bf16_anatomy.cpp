@@ -23,7 +23,7 @@
 #include <set>
 
 #include "walkthrough.h"
-#include "zipserv/bf16.h"
+#include "zipserv/reference/bf16.h"
 
 using namespace zipserv;
 

@@ -31,8 +31,8 @@
 #include <vector>
 
 #include "walkthrough.h"
-#include "zipserv/bf16.h"
-#include "zipserv/exponent_window.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/exponent_window.h"
 
 using namespace zipserv;
 

@@ -22,9 +22,9 @@
 #include <cstdio>
 
 #include "walkthrough.h"
-#include "zipserv/bf16.h"
-#include "zipserv/element_code.h"
-#include "zipserv/exponent_window.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/exponent_window.h"
 
 using namespace zipserv;
 

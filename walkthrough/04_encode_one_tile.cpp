@@ -25,9 +25,9 @@
 #include <cstdio>
 
 #include "walkthrough.h"
-#include "zipserv/decode.h"
-#include "zipserv/element_code.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/encode.h"
 
 using namespace zipserv;
 

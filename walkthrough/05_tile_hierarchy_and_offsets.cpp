@@ -30,10 +30,10 @@
 #include <cstdio>
 
 #include "walkthrough.h"
-#include "zipserv/decode.h"
-#include "zipserv/element_code.h"
-#include "zipserv/encode.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/tile_layout.h"
 
 using namespace zipserv;
 

@@ -26,13 +26,13 @@
 #include <cstdio>
 
 #include "walkthrough.h"
-#include "zipserv/decode.h"
-#include "zipserv/element_code.h"
-#include "zipserv/encode.h"
-#include "zipserv/fragment_layout.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/fragment_layout.h"
 #ifdef ZIPSERV_HAVE_EMULATION
-#include "zipserv/emulation.h"
-#include "zipserv/lane_decode.h"
+#include "zipserv/emulation/emulation.h"
+#include "zipserv/emulation/lane_decode.h"
 #endif
 
 using namespace zipserv;

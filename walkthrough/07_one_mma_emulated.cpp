@@ -34,15 +34,15 @@
 #include <vector>
 
 #include "walkthrough.h"
-#include "zipserv/bf16.h"
-#include "zipserv/decode.h"
-#include "zipserv/emulation.h"
-#include "zipserv/encode.h"
-#include "zipserv/gemm.h"
-#include "zipserv/mma_emulation.h"
-#include "zipserv/mma_numerics.h"
-#include "zipserv/tensor_core_model.h"
-#include "zipserv/tensor_core_validation.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/emulation/emulation.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/gemm.h"
+#include "zipserv/emulation/mma_emulation.h"
+#include "zipserv/reference/mma_numerics.h"
+#include "zipserv/reference/tensor_core_model.h"
+#include "zipserv/reference/tensor_core_validation.h"
 
 using namespace zipserv;
 
@@ -133,7 +133,7 @@ int main() {
 
   walkthrough::heading("after 4 mma (K = 64, the whole layer): rows 0..15 of Y for the 8 tokens, BF16");
   std::vector<uint16_t> y_ref(w.rows * n);
-  gemm(cm, x.data(), n, y_ref.data());  // the reference: decode, then the fixed-order triple loop
+  zipserv::zipgemm(cm, x.data(), n, y_ref.data());  // the reference: decode, then the fixed-order triple loop
   bool equals_gemm = true;
   std::printf("  m \\ token:");
   for (int j = 0; j < n; ++j) std::printf(" %9d", walkthrough::kTokens[j]);
@@ -150,7 +150,7 @@ int main() {
     for (int j = 0; j < n; ++j) std::printf(" %+9.5f", bf16_to_float(float_to_bf16_rne(table[m][j])));
     std::printf("\n");
   }
-  if (!walkthrough::check(equals_gemm, "round_bf16(accumulators) == zipserv::gemm rows 0..15, bit for bit")) return 1;
+  if (!walkthrough::check(equals_gemm, "round_bf16(accumulators) == zipserv::zipgemm rows 0..15, bit for bit")) return 1;
 
   // The arithmetic inside one output. A real H100 does not add the 16 products one at a time:
   // the sm90 model (proven on 5000 measured H100 results) aligns them to the largest exponent,

@@ -27,10 +27,10 @@
 #include <vector>
 
 #include "walkthrough.h"
-#include "zipserv/bf16.h"
-#include "zipserv/emulation.h"
-#include "zipserv/encode.h"
-#include "zipserv/gemm.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/emulation/emulation.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/gemm.h"
 
 using namespace zipserv;
 

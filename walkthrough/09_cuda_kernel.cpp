@@ -7,7 +7,7 @@
 //   them to mma.sync while the next block tile is already loading. On a GPU it runs there; on a
 //   machine without one, the same kernel source runs on cuda-sim, the project's CPU simulator of
 //   blocks and warps, which also checks every barrier, cp.async and shared-memory access. It runs:
-//       1. the standalone decompression kernel     == zipserv::decode (bit for bit)
+//       1. the standalone decode kernel     == zipserv::decode (bit for bit)
 //       2. the fused kernel's register trace       == zipserv::lane_fragments (bit for bit)
 //       3. the fused ZipGEMM on real weights       == the same kernel on dense BF16 weights
 //                                                     (lossless means identical outputs)
@@ -31,9 +31,9 @@
 #include "walkthrough.h"
 #include "zipserv/cuda/backend.h"
 #include "zipserv/cuda/zipgemm.h"
-#include "zipserv/decode.h"
-#include "zipserv/encode.h"
-#include "zipserv/gemm.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/gemm.h"
 #ifdef ZIPSERV_HAVE_ORACLE
 #include "zipserv/oracle/oracle.h"
 #endif
@@ -62,12 +62,12 @@ int main() {
   const std::vector<uint16_t> x = walkthrough::token_activations(emb);  // as in steps 07 and 08
 
   //! [cuda]
-  const std::vector<uint16_t> decoded = cuda::decompress(cm);                 // 1. decompression kernel
+  const std::vector<uint16_t> decoded = cuda::decode(cm);                 // 1. decode kernel
   const std::vector<uint32_t> regs = cuda::trace_lane_fragments(cm);          // 2. what each lane held
-  const std::vector<uint16_t> y = cuda::zipgemm(cm, x.data(), n, {.split_k = 1});  // 3. fused ZipGEMM
+  std::vector<uint16_t> y(static_cast<size_t>(w.rows * n)), y_dense(y.size());  // (N, M) bf16
+  cuda::zipgemm(cm, x.data(), n, y.data(), {.split_k = 1});                       // 3. fused ZipGEMM
   const cuda::sim::LaunchStats gemm_stats = cuda::sim::last_launch_stats();
-  const std::vector<uint16_t> y_dense =
-      cuda::gemm_uncompressed(w.values.data(), w.rows, w.cols, x.data(), n, {.split_k = 1});
+  cuda::gemm_dense(w.values.data(), w.rows, w.cols, x.data(), n, y_dense.data(), {.split_k = 1});
   //! [cuda]
   std::printf("%s: Y[0..3] of token 0 =", tensor.c_str());
   for (int m = 0; m < 4; ++m) std::printf(" %+.5f", bf16_to_float(y[m]));
@@ -88,12 +88,12 @@ int main() {
                 gemm_stats.hazards.size());
   }
   std::printf("\n");
-  bool ok = walkthrough::check(decoded == w.values, "the decompression kernel == the original weights") &&
+  bool ok = walkthrough::check(decoded == w.values, "the decode kernel == the original weights") &&
             walkthrough::check(regs == lane_fragments(cm), "every lane's registers in the fused kernel == the reference") &&
             walkthrough::check(y == y_dense, "ZipGEMM == the same kernel on dense BF16 weights, bit for bit");
   if (!on_gpu) {
     std::vector<uint16_t> ref(static_cast<size_t>(w.rows * n));
-    gemm(cm, x.data(), n, ref.data());
+    zipserv::zipgemm(cm, x.data(), n, ref.data());
     ok = walkthrough::check(y == ref, "on cuda-sim (ieee_sequential, one split) ZipGEMM == the reference GEMM") && ok;
   }
 #ifdef ZIPSERV_HAVE_ORACLE

@@ -28,7 +28,7 @@
 #include <string>
 
 #include "walkthrough.h"
-#include "zipserv/compressed_model.h"
+#include "zipserv/container/compressed_model.h"
 #include "zipserv/llama/generate.h"
 #include "zipserv/llama/lockstep.h"
 #include "zipserv/llama/matmul_engine.h"

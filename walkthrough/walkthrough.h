@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/safetensors.h"
+#include "zipserv/container/safetensors.h"
 
 #ifndef ZIPSERV_DATA_DIR
 #error "ZIPSERV_DATA_DIR must name the folder holding the bundled safetensors fixtures"

@@ -37,8 +37,8 @@
 #include <thread>
 #include <vector>
 
-#include "zipserv/bf16.h"
-#include "zipserv/safetensors_writer.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/container/safetensors_writer.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // bench_zipgemm_cuda: ZipGEMM (fused decode + GEMM) vs cuBLAS BF16 on the Llama-3.1 linear
-// layers, plus the standalone decompression kernel, on one GPU.
+// layers, plus the standalone decode kernel, on one GPU.
 //
 // Method (see .library/device/METHOD.md): Gaussian sigma = 0.02 BF16 weights; every
 // configuration is checked before it is timed (ZipGEMM == its dense twin bit for bit at the same
@@ -26,9 +26,9 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/bf16.h"
+#include "zipserv/reference/bf16.h"
 #include "zipserv/cuda/zipgemm.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/encode.h"
 
 namespace {
 
@@ -159,11 +159,11 @@ int run(int argc, char** argv) {
 
     // Decompression: check, then time.
     DeviceAllocation decoded(w.size() * 2);
-    launch_decompress(dw.view(), static_cast<uint16_t*>(decoded.get()), nullptr);
+    launch_decode(dw.view(), static_cast<uint16_t*>(decoded.get()), nullptr);
     check(cudaDeviceSynchronize(), "decompress");
     const bool decomp_ok = download(decoded, w.size()) == w;
     all_ok = all_ok && decomp_ok;
-    const double d_ms = median_ms([&] { launch_decompress(dw.view(), static_cast<uint16_t*>(decoded.get()), nullptr); },
+    const double d_ms = median_ms([&] { launch_decode(dw.view(), static_cast<uint16_t*>(decoded.get()), nullptr); },
                                   warmup, reps, flush);
     const double d_bytes = static_cast<double>(dw.payload_bytes()) + 2.0 * m * k;
     std::snprintf(line, sizeof line, "| %s | %lld x %lld | %.1f | %.1f | %.0f %% | %s |\n", layer.name,
@@ -180,7 +180,7 @@ int run(int argc, char** argv) {
       DeviceAllocation ws(split_k_workspace_bytes(m, n, split));
       const auto* xp = static_cast<const uint16_t*>(xd.get());
       auto zip = [&] { launch_zipgemm(dw.view(), xp, n, static_cast<uint16_t*>(y_zip.get()), static_cast<float*>(ws.get()), ws.bytes(), split, nullptr); };
-      auto dense = [&] { launch_gemm_uncompressed(dd.view(), xp, n, static_cast<uint16_t*>(y_dense.get()), static_cast<float*>(ws.get()), ws.bytes(), split, nullptr); };
+      auto dense = [&] { launch_gemm_dense(dd.view(), xp, n, static_cast<uint16_t*>(y_dense.get()), static_cast<float*>(ws.get()), ws.bytes(), split, nullptr); };
       auto blas = [&] { launch_cublas_gemm(handle, static_cast<const uint16_t*>(w_raw.get()), m, k, xp, n, static_cast<uint16_t*>(y_blas.get())); };
       // Check before timing.
       zip();
@@ -208,7 +208,7 @@ int run(int argc, char** argv) {
     }
   }
   std::printf("## ZipGEMM vs cuBLAS BF16 (GemmEx OP_T/OP_N, FP32 compute, default algo)\n\n%s\n", gemm_table.c_str());
-  std::printf("## Decompression kernel\n\n%s\n", decomp_table.c_str());
+  std::printf("## Decode kernel\n\n%s\n", decomp_table.c_str());
   std::printf("All checks %s.\n", all_ok ? "passed" : "FAILED");
   return all_ok ? 0 : 1;
 }

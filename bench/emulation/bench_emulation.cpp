@@ -8,7 +8,7 @@
 //                       (1 thread and all threads), 4096 x 4096 Gaussian weights
 //   Gemm/<engine>/MxK/N:<n>/threads:<t>    (label: the Highway target)
 //       zipgemm         fused: decodes one block tile at a time, straight from the compressed bytes
-//       dense_gemm      the same Highway code reading uncompressed BF16 weights
+//       gemm_dense      the same Highway code reading uncompressed BF16 weights
 //       eigen_fp32      Eigen's FP32 GEMM on the decoded weights converted to FP32 (single
 //                       thread, its own SIMD from -march=native; one row, not per target)
 //     bytes_per_second counts the weight bytes each variant reads (compressed or BF16 or FP32).
@@ -40,11 +40,11 @@
 #include <utility>
 #include <vector>
 
-#include "zipserv/bf16.h"
-#include "zipserv/compressed_matrix.h"
-#include "zipserv/decode.h"
-#include "zipserv/emulation.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/emulation/emulation.h"
+#include "zipserv/reference/encode.h"
 
 #include "hwy/targets.h"
 #include "read_bandwidth.h"
@@ -120,7 +120,7 @@ void decode_emulation(benchmark::State& state, int64_t target, int64_t m, int64_
   const OnlyTarget only(target);
   std::vector<uint16_t> out(w.dense.size());
   for (auto _ : state) {
-    zipserv::emu::decode_into(w.compressed, out.data(), threads);
+    zipserv::emu::decode_into(w.compressed, out.data(), {.threads = threads});
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * m * k * 2);
@@ -134,7 +134,7 @@ void gemm_zipgemm(benchmark::State& state, int64_t target, int64_t m, int64_t k,
   std::vector<uint16_t> y(static_cast<size_t>(m * n));
   const zipserv::emu::ValidatedWeights weights(w.compressed);  // once, as a server does at load
   for (auto _ : state) {
-    zipserv::emu::zipgemm(weights, x.data(), n, y.data(), {1, threads});
+    zipserv::emu::zipgemm(weights, x.data(), n, y.data(), {.split_k = 1, .threads = threads});
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(state.iterations() * w.compressed.payload_bytes());
@@ -157,7 +157,7 @@ void gemm_dense(benchmark::State& state, int64_t target, int64_t m, int64_t k, i
   const std::vector<uint16_t> x = activations(n, k);
   std::vector<uint16_t> y(static_cast<size_t>(m * n));
   for (auto _ : state) {
-    zipserv::emu::dense_gemm(w.dense.data(), m, k, x.data(), n, y.data(), threads);
+    zipserv::emu::gemm_dense(w.dense.data(), m, k, x.data(), n, y.data(), {.threads = threads});
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(state.iterations() * m * k * 2);
@@ -210,7 +210,7 @@ int main(int argc, char** argv) {
   for (const auto& [m, k] : shapes)
     with_unit(benchmark::RegisterBenchmark(("Validate/" + std::to_string(m) + "x" + std::to_string(k)).c_str(),
                                            validate_only, m, k));
-  // Side by side: for each shape, N and thread count, every target's zipgemm and dense_gemm
+  // Side by side: for each shape, N and thread count, every target's zipgemm and gemm_dense
   // are registered next to each other (and run next to each other).
   for (const auto& [m, k] : shapes)
     for (int64_t n : {1, 8, 32}) {
@@ -222,7 +222,7 @@ int main(int argc, char** argv) {
           if (target == HWY_SCALAR) continue;  // see the file comment
           with_unit(benchmark::RegisterBenchmark(("Gemm/zipgemm/" + shape + t).c_str(), gemm_zipgemm, target, m, k, n,
                                                  threads));
-          with_unit(benchmark::RegisterBenchmark(("Gemm/dense_gemm/" + shape + t).c_str(), gemm_dense, target, m, k, n,
+          with_unit(benchmark::RegisterBenchmark(("Gemm/gemm_dense/" + shape + t).c_str(), gemm_dense, target, m, k, n,
                                                  threads));
         }
       }
@@ -232,7 +232,7 @@ int main(int argc, char** argv) {
   for (int64_t target : targets) {
     if (target == HWY_SCALAR) continue;
     with_unit(benchmark::RegisterBenchmark("Gemm/zipgemm/256x1024/N:1/threads:1", gemm_zipgemm, target, 256, 1024, 1, 1));
-    with_unit(benchmark::RegisterBenchmark("Gemm/dense_gemm/256x1024/N:1/threads:1", gemm_dense, target, 256, 1024, 1, 1));
+    with_unit(benchmark::RegisterBenchmark("Gemm/gemm_dense/256x1024/N:1/threads:1", gemm_dense, target, 256, 1024, 1, 1));
   }
   with_unit(benchmark::RegisterBenchmark("Gemm/eigen_fp32/256x1024/N:1/threads:1", gemm_eigen, 256, 1024, 1));
   benchmark::RunSpecifiedBenchmarks();

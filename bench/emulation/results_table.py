@@ -23,7 +23,7 @@ import sys
 BEGIN, END = "<!-- results:emulation:begin -->", "<!-- results:emulation:end -->"
 IN_CACHE_SHAPE = "256x1024"  # weights that stay in L2: N = 1, one thread, the compute cost alone
 SHAPES = ("4096x4096", "4096x14336", IN_CACHE_SHAPE)
-GEMV_SPEEDUP_GOAL = 1.2   # N = 1: dense_gemm / zipgemm, same target
+GEMV_SPEEDUP_GOAL = 1.2   # N = 1: gemm_dense / zipgemm, same target
 DECODE_GOAL_GBS = {"AVX2": 4.0}  # BF16 produced per second, one core
 
 
@@ -110,7 +110,7 @@ def table(context, runs, reps):
                      "zip GB/s: compressed bytes per CPU second; share: of the read bandwidth at the same "
                      "thread count. Goal: N = 1 at least 1.2x dense and at least Eigen; N = 8, 32 at least dense.")
         lines.append("")
-        lines.append("| M x K | N | threads | zipgemm | dense_gemm | eigen_fp32 | dense / zip | eigen / zip | "
+        lines.append("| M x K | N | threads | zipgemm | gemm_dense | eigen_fp32 | dense / zip | eigen / zip | "
                      "zip GB/s | share | goal |")
         lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for shape in SHAPES:
@@ -120,7 +120,7 @@ def table(context, runs, reps):
                                         if name.startswith(f"Gemm/zipgemm/{shape}/N:{n}/") and label == target})
                 for threads in thread_counts:
                     z = runs.get((f"Gemm/zipgemm/{shape}/N:{n}/threads:{threads}", target))
-                    d = runs.get((f"Gemm/dense_gemm/{shape}/N:{n}/threads:{threads}", target))
+                    d = runs.get((f"Gemm/gemm_dense/{shape}/N:{n}/threads:{threads}", target))
                     e = runs.get((f"Gemm/eigen_fp32/{shape}/N:{n}/threads:1", eigen_label))
                     if not (z and d and e):
                         continue

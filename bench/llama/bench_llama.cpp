@@ -30,9 +30,9 @@
 #include <thread>
 #include <vector>
 
-#include "zipserv/bf16.h"
-#include "zipserv/emulation.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/emulation/emulation.h"
+#include "zipserv/reference/encode.h"
 #include "zipserv/llama/matmul_engine.h"
 #include "zipserv/llama/stage_rule.h"
 #include "zipserv/llama/transformer.h"

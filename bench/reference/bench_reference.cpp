@@ -16,8 +16,8 @@
 #include <thread>
 
 #include "test_inputs.h"
-#include "zipserv/decode.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/encode.h"
 
 namespace {
 

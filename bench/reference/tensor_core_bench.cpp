@@ -12,8 +12,8 @@
 #include <random>
 #include <vector>
 
-#include "zipserv/bf16.h"
-#include "zipserv/mma_numerics.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/mma_numerics.h"
 
 namespace {
 

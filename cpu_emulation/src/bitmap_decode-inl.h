@@ -24,7 +24,7 @@
 
 #include "hwy/highway.h"
 #include "stream_expand-inl.h"
-#include "zipserv/lane_decode.h"
+#include "zipserv/emulation/lane_decode.h"
 
 HWY_BEFORE_NAMESPACE();  // why: compiles what follows with this target's instruction set
 namespace zipserv::emu::HWY_NAMESPACE {

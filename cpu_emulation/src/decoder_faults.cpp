@@ -1,12 +1,12 @@
 // The test-only decoder faults (decoder_faults.h): where the armed fault lives, and the scalar
 // code that damages a decoded slice the way each kind of bug would.
-#include "zipserv/decoder_faults.h"
+#include "zipserv/emulation/decoder_faults.h"
 
 #include <atomic>
 #include <bit>
 #include <utility>
 
-#include "zipserv/element_code.h"
+#include "zipserv/reference/element_code.h"
 
 namespace zipserv::emu {
 namespace {

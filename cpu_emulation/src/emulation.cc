@@ -13,7 +13,7 @@
 #include "fragment_gather-inl.h"
 #include "gemm_tiles-inl.h"
 #include "mma_emulation-inl.h"
-#include "zipserv/decode.h"
+#include "zipserv/reference/decode.h"
 
 HWY_BEFORE_NAMESPACE();  // why: compiles what follows with this target's instruction set
 namespace zipserv::emu::HWY_NAMESPACE {
@@ -83,8 +83,8 @@ HWY_AFTER_NAMESPACE();  // why: restores the default instruction set for the cod
 #include <string>
 
 #include "parallel_items.h"
-#include "zipserv/bf16.h"
-#include "zipserv/emulation.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/emulation/emulation.h"
 
 namespace zipserv::emu {
 
@@ -145,51 +145,65 @@ void decode_slice(const SliceBitmaps& bitmaps, StreamCursors cursors, const Stag
   HWY_DYNAMIC_DISPATCH(DecodeSlice)(bitmaps, cursors, streams, &regs[0][0]);  // why: chosen target's copy
 }
 
-void decode_into(const CompressedMatrix& m, uint16_t* out, int threads) {
+void decode_into(const CompressedMatrix& m, uint16_t* out, const DecodeOptions& options) {
   validate(m);
   (void)HWY_DYNAMIC_DISPATCH(CompiledTarget)();  // why: picks the target before threads read it
   const auto decode_row = HWY_DYNAMIC_DISPATCH(DecodeBlockRow);  // why: chosen target's copy
-  parallel_for_items(m.block_rows(), threads, [&](int64_t gm) { decode_row(m, gm, out); });
+  parallel_for_items(m.block_rows(), options.threads, [&](int64_t gm) { decode_row(m, gm, out); });
 }
 
-void decode_into(const CompressedMatrix& m, uint16_t* out) { emu::decode_into(m, out, 1); }
+void decode_into(const CompressedMatrix& m, uint16_t* out) { emu::decode_into(m, out, DecodeOptions{}); }
 
-std::vector<uint16_t> decode(const CompressedMatrix& m) {
+std::vector<uint16_t> decode(const CompressedMatrix& m) { return emu::decode(m, DecodeOptions{}); }
+
+std::vector<uint16_t> decode(const CompressedMatrix& m, const DecodeOptions& options) {
   validate(m);  // before sizing the output from the shape it checks
   std::vector<uint16_t> out(static_cast<size_t>(m.rows * m.cols));
-  emu::decode_into(m, out.data());  // qualified: ADL would also find zipserv::decode_into
+  emu::decode_into(m, out.data(), options);  // qualified: ADL would also find zipserv::decode_into
   return out;
 }
 
-void zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, uint16_t* y, const ZipGemmOptions& options) {
+namespace {
+
+// GemmOptions::split_k as the CPU GEMMs run it: 0 chooses 1, the reference's order.
+int64_t cpu_split_count(const char* who, const GemmOptions& options) {
+  if (options.split_k < 0)
+    throw std::invalid_argument(std::string(who) + ": split_k = " + std::to_string(options.split_k) +
+                                " is negative (0 chooses, 1 or more is a split count)");
+  return options.split_k == 0 ? 1 : options.split_k;
+}
+
+}  // namespace
+
+void zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, uint16_t* y, const GemmOptions& options) {
   zipgemm(ValidatedWeights(w), x, n, y, options);
 }
 
 void zipgemm(const ValidatedWeights& weights, const uint16_t* x, int64_t n, uint16_t* y,
-             const ZipGemmOptions& options) {
+             const GemmOptions& options) {
   const CompressedMatrix& w = weights.matrix();
   if (n < 0) throw std::invalid_argument("zipgemm: n = " + std::to_string(n) + " is negative");
-  if (options.split_k < 1)
-    throw std::invalid_argument("zipgemm: split_k = " + std::to_string(options.split_k) + " must be >= 1");
   GemmPlan plan;
   plan.compressed = &w;
   plan.m = w.rows;
   plan.k = w.cols;
   plan.n = n;
-  plan.splits = options.split_k;
+  plan.splits = cpu_split_count("zipgemm", options);
   run_gemm(plan, x, y, options.threads);
 }
 
-void dense_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n, uint16_t* y, int threads) {
+void gemm_dense(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n, uint16_t* y,
+                const GemmOptions& options) {
   if (m < 0 || k < 0 || n < 0)
-    throw std::invalid_argument("dense_gemm: shape " + std::to_string(m) + "x" + std::to_string(k) + " times " +
+    throw std::invalid_argument("gemm_dense: shape " + std::to_string(m) + "x" + std::to_string(k) + " times " +
                                 std::to_string(n) + " columns has a negative dimension");
   GemmPlan plan;
   plan.dense = w;
   plan.m = m;
   plan.k = k;
   plan.n = n;
-  run_gemm(plan, x, y, threads);
+  plan.splits = cpu_split_count("gemm_dense", options);
+  run_gemm(plan, x, y, options.threads);
 }
 
 void mma_strip_rows(const uint32_t* regs, const float* x, int64_t x_stride, int ncols, float* acc) {

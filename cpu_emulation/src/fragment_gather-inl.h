@@ -25,10 +25,10 @@
 #include "bitmap_decode-inl.h"
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
-#include "zipserv/compressed_matrix.h"
-#include "zipserv/decoder_faults.h"
-#include "zipserv/fragment_layout.h"
-#include "zipserv/lane_decode.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/emulation/decoder_faults.h"
+#include "zipserv/reference/fragment_layout.h"
+#include "zipserv/emulation/lane_decode.h"
 
 HWY_BEFORE_NAMESPACE();  // why: compiles what follows with this target's instruction set
 namespace zipserv::emu::HWY_NAMESPACE {
@@ -119,13 +119,13 @@ HWY_INLINE void LoadDenseStripFragments(const uint16_t* HWY_RESTRICT w, int64_t 
 }
 
 /// Block tiles ahead of the one being loaded or decoded that the GEMM prefetches (both GEMMs:
-/// PrefetchDenseStrip(), PrefetchCompressedTile()); 4 measured best of 2, 4 and 8 for dense_gemm.
+/// PrefetchDenseStrip(), PrefetchCompressedTile()); 4 measured best of 2, 4 and 8 for gemm_dense.
 inline constexpr int kPrefetchTiles = 4;
 
 /// Asks the caches for the 16 rows x 64 columns at (row0, col0) of the row-major m x k BF16
 /// matrix (2 cache lines per row), if the strip lies inside it. Why: a strip reads 16 rows that
 /// are k * 2 bytes apart, and a block-tile row 64 of them at once, more concurrent streams than
-/// the hardware prefetcher follows (without it dense_gemm ran at half the speed).
+/// the hardware prefetcher follows (without it gemm_dense ran at half the speed).
 HWY_INLINE void PrefetchDenseStrip(const uint16_t* HWY_RESTRICT w, int64_t m, int64_t k, int64_t row0, int64_t col0) {
   if (row0 + kStripRows > m || col0 + kSlicesPerStrip * kSliceDim > k) return;
   for (int r = 0; r < kStripRows; ++r) {

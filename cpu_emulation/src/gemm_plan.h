@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "zipserv/compressed_matrix.h"
+#include "zipserv/reference/compressed_matrix.h"
 
 namespace zipserv::emu {
 
@@ -20,7 +20,7 @@ inline constexpr int64_t kGemmTileN = 64;
 /// One GEMM call, cut into items.
 struct GemmPlan {
   const CompressedMatrix* compressed = nullptr;  ///< zipgemm: the weights, or
-  const uint16_t* dense = nullptr;               ///< dense_gemm: m x k row-major BF16 weights
+  const uint16_t* dense = nullptr;               ///< gemm_dense: m x k row-major BF16 weights
   int64_t m = 0;           ///< logical rows of W (and of Y)
   int64_t k = 0;           ///< logical columns of W (and of X)
   int64_t n = 0;           ///< columns of Y (rows of X)

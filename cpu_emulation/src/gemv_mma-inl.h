@@ -41,8 +41,8 @@
 
 #include "hwy/highway.h"
 #include "mma_emulation-inl.h"
-#include "zipserv/fragment_layout.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/fragment_layout.h"
+#include "zipserv/reference/tile_layout.h"
 
 HWY_BEFORE_NAMESPACE();  // why: compiles what follows with this target's instruction set
 namespace zipserv::emu::HWY_NAMESPACE {

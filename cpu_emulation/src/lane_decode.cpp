@@ -1,11 +1,11 @@
 // One lane's fragment decode in scalar C++, the warp loop around it, and the staging of a block
 // tile's streams (see lane_decode.h).
-#include "zipserv/lane_decode.h"
+#include "zipserv/emulation/lane_decode.h"
 
 #include <algorithm>
 
-#include "zipserv/element_code.h"
-#include "zipserv/warp_intrinsics.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/emulation/warp_intrinsics.h"
 
 namespace zipserv::emu {
 namespace {

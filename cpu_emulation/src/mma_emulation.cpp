@@ -1,5 +1,5 @@
 // mma.m16n8k16 emulated lane by lane through the fragment maps (see mma_emulation.h).
-#include "zipserv/mma_emulation.h"
+#include "zipserv/emulation/mma_emulation.h"
 
 
 namespace zipserv::emu {

@@ -39,7 +39,7 @@
 
 #include "expand_tables.h"
 #include "hwy/highway.h"
-#include "zipserv/lane_decode.h"
+#include "zipserv/emulation/lane_decode.h"
 
 #if HWY_TARGET == HWY_AVX3_DL
 #include <immintrin.h>

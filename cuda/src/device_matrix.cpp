@@ -10,7 +10,7 @@
 
 #include "kernel_launch.h"
 #include "runtime.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/tile_layout.h"
 
 namespace zipserv::cuda {
 
@@ -156,14 +156,14 @@ void launch_zipgemm_trace(const CompressedView& w, const uint16_t* x, int64_t n,
       w, detail::GemmBuffers{x, n, y, workspace, workspace_bytes, split_k, trace}, stream);
 }
 
-void launch_gemm_uncompressed(const DenseView& w, const uint16_t* x, int64_t n, uint16_t* y, float* workspace,
+void launch_gemm_dense(const DenseView& w, const uint16_t* x, int64_t n, uint16_t* y, float* workspace,
                               size_t workspace_bytes, int split_k, CUstream_st* stream) {
   current_runtime().launch_fused_dense(w, detail::GemmBuffers{x, n, y, workspace, workspace_bytes, split_k, nullptr},
                                        stream);
 }
 
-void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream) {
-  current_runtime().launch_decompress(w, out, stream);
+void launch_decode(const CompressedView& w, uint16_t* out, CUstream_st* stream) {
+  current_runtime().launch_decode(w, out, stream);
 }
 
 void launch_cublas_gemm(cublasContext* handle, const uint16_t* w, int64_t m, int64_t k, const uint16_t* x,

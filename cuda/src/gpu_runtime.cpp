@@ -71,8 +71,8 @@ class GpuRuntime final : public Runtime {
   void launch_fused_dense(const DenseView& w, const GemmBuffers& b, CUstream_st* stream) override {
     on_gpu::launch_fused_dense(w, b, stream);
   }
-  void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream) override {
-    on_gpu::launch_decompress(w, out, stream);
+  void launch_decode(const CompressedView& w, uint16_t* out, CUstream_st* stream) override {
+    on_gpu::launch_decode(w, out, stream);
   }
   void launch_mma_probe(const uint16_t* a, const uint16_t* b, const float* c, float* d, int64_t problems) override {
     on_gpu::launch_mma_probe(a, b, c, d, problems, nullptr);

@@ -28,7 +28,7 @@ class AbsentGpuRuntime final : public Runtime {
   int compute_capability() override { not_built(); }
   void launch_fused_compressed(const CompressedView&, const GemmBuffers&, CUstream_st*) override { not_built(); }
   void launch_fused_dense(const DenseView&, const GemmBuffers&, CUstream_st*) override { not_built(); }
-  void launch_decompress(const CompressedView&, uint16_t*, CUstream_st*) override { not_built(); }
+  void launch_decode(const CompressedView&, uint16_t*, CUstream_st*) override { not_built(); }
   void launch_mma_probe(const uint16_t*, const uint16_t*, const float*, float*, int64_t) override { not_built(); }
   void cublas_gemm(cublasContext*, const uint16_t*, int64_t, int64_t, const uint16_t*, int64_t, uint16_t*) override {
     not_built();

@@ -8,7 +8,7 @@
 
 #include "kernel_launch.h"
 #include "runtime.h"
-#include "zipserv/decode.h"
+#include "zipserv/reference/decode.h"
 
 namespace zipserv::cuda {
 
@@ -35,13 +35,13 @@ std::vector<T> download_array(const DeviceAllocation& d, size_t count) {
 
 // Split count of a call: the caller's, or the automatic choice. The caller's is checked
 // before any device work (validate_gemm_launch), the automatic one needs the device.
-int requested_split(int64_t m, int64_t k, int64_t n, const ZipGemmOptions& options) {
+int requested_split(int64_t m, int64_t k, int64_t n, const GemmOptions& options) {
   return options.split_k != 0 ? options.split_k : automatic_split_k(m, k, n);
 }
 
 // Runs a fused GEMM whose W is already on the device; `launch` gets (x, y, workspace, bytes, split).
 template <typename Launch>
-std::vector<uint16_t> run_gemm(int64_t m, int64_t k, const uint16_t* x, int64_t n, int split_k, Launch launch) {
+void run_gemm(int64_t m, int64_t k, const uint16_t* x, int64_t n, uint16_t* y, int split_k, Launch launch) {
   const DeviceAllocation x_dev = upload_array(x, static_cast<size_t>(n * k));
   DeviceAllocation y_dev(static_cast<size_t>(m * n) * sizeof(uint16_t));
   const size_t ws_bytes = split_k_workspace_bytes(m, n, split_k);
@@ -49,7 +49,7 @@ std::vector<uint16_t> run_gemm(int64_t m, int64_t k, const uint16_t* x, int64_t 
   launch(static_cast<const uint16_t*>(x_dev.get()), static_cast<uint16_t*>(y_dev.get()),
          static_cast<float*>(workspace.get()), ws_bytes, split_k);
   detail::current_runtime().synchronize("running the GEMM");
-  return download_array<uint16_t>(y_dev, static_cast<size_t>(m * n));
+  copy_to_host(y, y_dev.get(), static_cast<size_t>(m * n) * sizeof(uint16_t));
 }
 
 }  // namespace
@@ -60,14 +60,22 @@ std::string unavailable_reason() { return detail::current_runtime().unavailable_
 
 int automatic_split_k(int64_t m, int64_t k, int64_t n) { return choose_split_k(m, k, n, device_sm_count()); }
 
-std::vector<uint16_t> decompress(const CompressedMatrix& m) {
+void decode_into(const CompressedMatrix& m, uint16_t* out) {
   validate(m);
+  if (out == nullptr) reject("decode output is a null pointer");
   require_device();
   const DeviceCompressedMatrix w = DeviceCompressedMatrix::upload(m);
-  DeviceAllocation out(static_cast<size_t>(m.rows * m.cols) * sizeof(uint16_t));
-  launch_decompress(w.view(), static_cast<uint16_t*>(out.get()), nullptr);
-  detail::current_runtime().synchronize("running the decompression kernel");
-  return download_array<uint16_t>(out, static_cast<size_t>(m.rows * m.cols));
+  DeviceAllocation out_dev(static_cast<size_t>(m.rows * m.cols) * sizeof(uint16_t));
+  launch_decode(w.view(), static_cast<uint16_t*>(out_dev.get()), nullptr);
+  detail::current_runtime().synchronize("running the decode kernel");
+  copy_to_host(out, out_dev.get(), static_cast<size_t>(m.rows * m.cols) * sizeof(uint16_t));
+}
+
+std::vector<uint16_t> decode(const CompressedMatrix& m) {
+  validate(m);  // before sizing the output from the shape it checks
+  std::vector<uint16_t> out(static_cast<size_t>(m.rows * m.cols));
+  cuda::decode_into(m, out.data());  // qualified: ADL would also find zipserv::decode_into
+  return out;
 }
 
 std::vector<uint32_t> trace_lane_fragments(const CompressedMatrix& m) { return trace_lane_fragments(m, 1); }
@@ -81,33 +89,36 @@ std::vector<uint32_t> trace_lane_fragments(const CompressedMatrix& m, int split_
   const size_t count = static_cast<size_t>(lane_fragment_count(m));
   DeviceAllocation trace(count * sizeof(uint32_t));
   fill_device(trace.get(), 0xFF, trace.bytes());  // unwritten = 0xFFFFFFFF
-  run_gemm(m.rows, m.cols, x.data(), 1, split_k, [&](const uint16_t* xd, uint16_t* yd, float* ws, size_t bytes, int s) {
+  std::vector<uint16_t> y(static_cast<size_t>(m.rows));
+  run_gemm(m.rows, m.cols, x.data(), 1, y.data(), split_k, [&](const uint16_t* xd, uint16_t* yd, float* ws, size_t bytes, int s) {
     launch_zipgemm_trace(w.view(), xd, 1, yd, ws, bytes, s, static_cast<uint32_t*>(trace.get()), nullptr);
   });
   return download_array<uint32_t>(trace, count);
 }
 
-std::vector<uint16_t> zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, const ZipGemmOptions& options) {
+void zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, uint16_t* y, const GemmOptions& options) {
   validate(w);
   validate_gemm_launch(w.rows, w.cols, x, n, options.split_k != 0 ? options.split_k : 1);
+  if (y == nullptr) reject("y (output) is a null pointer");
   require_device();
   const int split_k = requested_split(w.rows, w.cols, n, options);
   const DeviceCompressedMatrix wd = DeviceCompressedMatrix::upload(w);
-  return run_gemm(w.rows, w.cols, x, n, split_k, [&](const uint16_t* xd, uint16_t* yd, float* ws, size_t bytes, int s) {
+  run_gemm(w.rows, w.cols, x, n, y, split_k, [&](const uint16_t* xd, uint16_t* yd, float* ws, size_t bytes, int s) {
     launch_zipgemm(wd.view(), xd, n, yd, ws, bytes, s, nullptr, options.pipeline_stages);
   });
 }
 
-std::vector<uint16_t> gemm_uncompressed(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n,
-                                        const ZipGemmOptions& options) {
+void gemm_dense(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n, uint16_t* y,
+                const GemmOptions& options) {
   if (w == nullptr) reject("w (weights) is a null pointer");
   validate_gemm_launch(m, k, x, n, options.split_k != 0 ? options.split_k : 1);
+  if (y == nullptr) reject("y (output) is a null pointer");
   if (options.pipeline_stages != 2) reject("the dense twin runs the two-stage pipeline");
   require_device();
   const int split_k = requested_split(m, k, n, options);
   const DeviceDenseMatrix wd = DeviceDenseMatrix::upload(w, m, k);
-  return run_gemm(m, k, x, n, split_k, [&](const uint16_t* xd, uint16_t* yd, float* ws, size_t bytes, int s) {
-    launch_gemm_uncompressed(wd.view(), xd, n, yd, ws, bytes, s, nullptr);
+  run_gemm(m, k, x, n, y, split_k, [&](const uint16_t* xd, uint16_t* yd, float* ws, size_t bytes, int s) {
+    launch_gemm_dense(wd.view(), xd, n, yd, ws, bytes, s, nullptr);
   });
 }
 
@@ -141,9 +152,10 @@ std::vector<float> mma_tiles(const std::vector<uint16_t>& a, const std::vector<u
   return download_array<float>(dd, c.size());
 }
 
-std::vector<uint16_t> cublas_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n) {
+void cublas_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n, uint16_t* y) {
   if (w == nullptr) reject("w (weights) is a null pointer");
   validate_gemm_launch(m, k, x, n, 1);
+  if (y == nullptr) reject("y (output) is a null pointer");
   require_device();
   detail::Runtime& runtime = detail::current_runtime();
   const DeviceAllocation w_dev = upload_array(w, static_cast<size_t>(m * k));
@@ -154,7 +166,7 @@ std::vector<uint16_t> cublas_gemm(const uint16_t* w, int64_t m, int64_t k, const
   launch_cublas_gemm(handle.get(), static_cast<const uint16_t*>(w_dev.get()), m, k,
                      static_cast<const uint16_t*>(x_dev.get()), n, static_cast<uint16_t*>(y_dev.get()));
   runtime.synchronize("running cuBLAS");
-  return download_array<uint16_t>(y_dev, static_cast<size_t>(m * n));
+  copy_to_host(y, y_dev.get(), static_cast<size_t>(m * n) * sizeof(uint16_t));
 }
 
 }  // namespace zipserv::cuda

@@ -47,8 +47,8 @@ void check_compressed_view(const CompressedView& w);
   /** Sums split_k FP32 partials (split_k, M*N) into y (M*N bf16), in split order. */                       \
   void launch_split_k_reduction(const float* partials, int split_k, int64_t count, uint16_t* y,             \
                                 CUstream_st* stream);                                                       \
-  /** The decompression kernel: W -> out (M, K) row-major. */                                                \
-  void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream);                      \
+  /** The decode kernel: W -> out (M, K) row-major. */                                                \
+  void launch_decode(const CompressedView& w, uint16_t* out, CUstream_st* stream);                      \
   /** One mma.sync per warp on `problems` tile triples (mma_probe_kernel.cuh). */                          \
   void launch_mma_probe(const uint16_t* a, const uint16_t* b, const float* c, float* d, int64_t problems,    \
                         CUstream_st* stream);

@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "zipserv/compressed_matrix.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/reference/tile_layout.h"
 
 namespace zipserv::cuda {
 namespace {
@@ -23,7 +23,7 @@ GridShape gemm_grid(int64_t m, int64_t n, int split_k) {
   return GridShape{ceil_div(n, tile_n), std::min(ceil_div(m, kTileM), kMaxGridY), split_k};
 }
 
-GridShape decompress_grid(int64_t m, int64_t k) {
+GridShape decode_grid(int64_t m, int64_t k) {
   return GridShape{std::min(ceil_div(k, kTileK), kMaxGridY), std::min(ceil_div(m, kTileM), kMaxGridY), 1};
 }
 

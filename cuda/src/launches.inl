@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "decompress_kernel.cuh"
+#include "decode_kernel.cuh"
 #include "kernel_launch.h"
 #include "kernel_launcher.h"
 #include "mma_probe_kernel.cuh"
@@ -103,12 +103,12 @@ void launch_split_k_reduction(const float* partials, int split_k, int64_t count,
                 stream, partials, split_k, count, y);
 }
 
-void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream) {
+void launch_decode(const CompressedView& w, uint16_t* out, CUstream_st* stream) {
   check_compressed_view(w);
-  if (out == nullptr) reject("decompress output is a null pointer");
-  const SharedLayout l = decompress_layout(w.max_hf, w.max_full);  // sized for this matrix, this call
+  if (out == nullptr) reject("decode output is a null pointer");
+  const SharedLayout l = decode_layout(w.max_hf, w.max_full);  // sized for this matrix, this call
   const bool aligned = w.cols % 8 == 0 && reinterpret_cast<uintptr_t>(out) % 16 == 0;
-  launch_kernel("decompress_kernel", decompress_kernel, decompress_grid(w.rows, w.cols), kThreadsPerBlock,
+  launch_kernel("decode_kernel", decode_kernel, decode_grid(w.rows, w.cols), kThreadsPerBlock,
                 static_cast<size_t>(l.total_bytes), stream, w, l, (w.rows + kTileM - 1) / kTileM,
                 (w.cols + kTileK - 1) / kTileK, aligned, out);
 }

@@ -12,7 +12,7 @@
 #include <cstdint>
 
 #include "zipserv/cuda/primitives.h"
-#include "zipserv/fragment_layout.h"
+#include "zipserv/reference/fragment_layout.h"
 
 namespace zipserv::cuda {
 inline namespace ZIPSERV_CUDA_TARGET {  // on_gpu or on_sim: see primitives.h

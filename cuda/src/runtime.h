@@ -34,7 +34,7 @@ class Runtime {
 
   virtual void launch_fused_compressed(const CompressedView& w, const GemmBuffers& b, CUstream_st* stream) = 0;
   virtual void launch_fused_dense(const DenseView& w, const GemmBuffers& b, CUstream_st* stream) = 0;
-  virtual void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream) = 0;
+  virtual void launch_decode(const CompressedView& w, uint16_t* out, CUstream_st* stream) = 0;
   virtual void launch_mma_probe(const uint16_t* a, const uint16_t* b, const float* c, float* d, int64_t problems) = 0;
   virtual void cublas_gemm(cublasContext* handle, const uint16_t* w, int64_t m, int64_t k, const uint16_t* x,
                            int64_t n, uint16_t* y) = 0;

@@ -22,7 +22,7 @@
 #include "zipserv/cuda/fragment_loads.h"
 #include "zipserv/cuda/launch_plan.h"
 #include "zipserv/cuda/primitives.h"
-#include "zipserv/fragment_layout.h"
+#include "zipserv/reference/fragment_layout.h"
 
 namespace zipserv::cuda {
 inline namespace ZIPSERV_CUDA_TARGET {  // on_gpu or on_sim: see primitives.h

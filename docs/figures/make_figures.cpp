@@ -24,14 +24,14 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/encode.h"
-#include "zipserv/exponent_window.h"
-#include "zipserv/fragment_layout.h"
-#include "zipserv/mma_numerics.h"
-#include "zipserv/safetensors.h"
-#include "zipserv/tensor_core_model.h"
-#include "zipserv/tensor_core_validation.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/exponent_window.h"
+#include "zipserv/reference/fragment_layout.h"
+#include "zipserv/reference/mma_numerics.h"
+#include "zipserv/container/safetensors.h"
+#include "zipserv/reference/tensor_core_model.h"
+#include "zipserv/reference/tensor_core_validation.h"
+#include "zipserv/reference/tile_layout.h"
 
 using namespace zipserv;
 

@@ -57,7 +57,7 @@ class CudaEngine final : public MatmulEngine {
       cuda::launch_zipgemm(d.compressed->view(), xd, n, yd, nullptr, 0, 1, nullptr);
     });
   }
-  // The prefill path: the decompression kernel on the weights already on the device, then the
+  // The prefill path: the decode kernel on the weights already on the device, then the
   // dense twin on the decompressed weights (re-laid out zero-padded to whole block tiles).
   void decompress_gemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
     const auto& d = static_cast<const DeviceWeights&>(w);
@@ -65,19 +65,19 @@ class CudaEngine final : public MatmulEngine {
     std::vector<uint16_t> dense(static_cast<size_t>(d.rows * d.cols));
     {
       cuda::DeviceAllocation out(dense.size() * 2);
-      cuda::launch_decompress(d.compressed->view(), static_cast<uint16_t*>(out.get()), nullptr);
+      cuda::launch_decode(d.compressed->view(), static_cast<uint16_t*>(out.get()), nullptr);
       cuda::synchronize();
       cuda::copy_to_host(dense.data(), out.get(), out.bytes());
     }
     const cuda::DeviceDenseMatrix padded = cuda::DeviceDenseMatrix::upload(dense.data(), d.rows, d.cols);
     run(d, x, n, y, [&](const uint16_t* xd, uint16_t* yd) {
-      cuda::launch_gemm_uncompressed(padded.view(), xd, n, yd, nullptr, 0, 1, nullptr);
+      cuda::launch_gemm_dense(padded.view(), xd, n, yd, nullptr, 0, 1, nullptr);
     });
   }
-  void dense_gemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
+  void gemm_dense(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
     const auto& d = static_cast<const DeviceWeights&>(w);
     run(d, x, n, y, [&](const uint16_t* xd, uint16_t* yd) {
-      cuda::launch_gemm_uncompressed(d.dense->view(), xd, n, yd, nullptr, 0, 1, nullptr);
+      cuda::launch_gemm_dense(d.dense->view(), xd, n, yd, nullptr, 0, 1, nullptr);
     });
   }
   // The fused kernel at every n: cuda-sim's time says nothing about where a GPU's crossover lies,

@@ -1,10 +1,10 @@
 // The "emulation" matmul engine: the Highway CPU ZipGEMM (zipserv::emu), the default.
 //
 //   zipgemm          emu::zipgemm on weights validated once at load (emu::ValidatedWeights)
-//   decompress_gemm  emu::decode_into a scratch matrix, then emu::dense_gemm
-//   dense_gemm       emu::dense_gemm: the same Highway GEMM code on BF16 weights
+//   decompress_gemm  emu::decode_into a scratch matrix, then emu::gemm_dense
+//   gemm_dense       emu::gemm_dense: the same Highway GEMM code on BF16 weights
 //
-// All three equal zipserv::gemm bit for bit (split_k = 1), so the stage rule changes the speed,
+// All three equal zipserv::zipgemm bit for bit (split_k = 1), so the stage rule changes the speed,
 // never the result.
 #include <string>
 #include <string_view>
@@ -12,7 +12,7 @@
 
 #include "builtin_engines.h"
 #include "engine_weights.h"
-#include "zipserv/emulation.h"
+#include "zipserv/emulation/emulation.h"
 
 namespace zipserv::llama {
 namespace {
@@ -48,19 +48,17 @@ class EmulationEngine final : public MatmulEngine {
   }
   void zipgemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
     const auto& h = static_cast<const EmulationWeights&>(w);
-    emu::ZipGemmOptions options;
-    options.threads = threads_;
-    emu::zipgemm(*h.validated, x, n, y, options);
+    emu::zipgemm(*h.validated, x, n, y, {.threads = threads_});
   }
   void decompress_gemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
     const auto& h = static_cast<const EmulationWeights&>(w);
     std::vector<uint16_t> dense(static_cast<size_t>(h.rows * h.cols));  // (M, K) bf16, this call only
-    emu::decode_into(h.matrix(), dense.data(), threads_);
-    emu::dense_gemm(dense.data(), h.rows, h.cols, x, n, y, threads_);
+    emu::decode_into(h.matrix(), dense.data(), {.threads = threads_});
+    emu::gemm_dense(dense.data(), h.rows, h.cols, x, n, y, {.threads = threads_});
   }
-  void dense_gemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
+  void gemm_dense(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
     const auto& h = static_cast<const EmulationWeights&>(w);
-    emu::dense_gemm(h.dense, h.rows, h.cols, x, n, y, threads_);
+    emu::gemm_dense(h.dense, h.rows, h.cols, x, n, y, {.threads = threads_});
   }
   int64_t decompress_from_n() const override { return decompress_from_n_; }
 

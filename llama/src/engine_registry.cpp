@@ -20,7 +20,7 @@ struct Registry {
   std::mutex mutex;
   std::vector<Entry> entries;
   Registry() {
-    entries.push_back({"reference", "zipserv::gemm: the scalar definition (decodes W, then the reference GEMM)",
+    entries.push_back({"reference", "zipserv::zipgemm: the scalar definition (decodes W, then the reference GEMM)",
                        make_reference_engine});
     entries.push_back({"emulation", "the Highway CPU ZipGEMM (zipserv::emu::zipgemm), bit-exact with the reference",
                        make_emulation_engine});

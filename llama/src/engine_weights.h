@@ -6,7 +6,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "zipserv/compressed_matrix.h"
+#include "zipserv/reference/compressed_matrix.h"
 #include "zipserv/llama/matmul_engine.h"
 
 namespace zipserv::llama {

@@ -36,7 +36,7 @@ void run_linear(const MatmulEngine& engine, const BoundLinear& w, const uint16_t
       engine.decompress_gemm(*w.prepared, x, n, y);
       break;
     case MatmulPath::dense:             // original weights
-      engine.dense_gemm(*w.prepared, x, n, y);
+      engine.gemm_dense(*w.prepared, x, n, y);
       break;
   }
   //! [stage rule]

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "zipserv/bf16.h"
+#include "zipserv/reference/bf16.h"
 
 namespace zipserv::llama {
 namespace {

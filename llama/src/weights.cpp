@@ -4,11 +4,11 @@
 #include <cstring>
 #include <optional>
 
-#include "zipserv/bf16.h"
-#include "zipserv/compressed_model.h"
-#include "zipserv/decode.h"
-#include "zipserv/encode.h"
-#include "zipserv/safetensors.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/container/compressed_model.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/container/safetensors.h"
 
 namespace zipserv::llama {
 namespace {

@@ -1,15 +1,15 @@
 // Derived sizes of a CompressedMatrix and the validation every decoder runs before it trusts
 // the arrays (see compressed_matrix.h).
-#include "zipserv/compressed_matrix.h"
+#include "zipserv/reference/compressed_matrix.h"
 
-#include "zipserv/block_tile_band.h"
+#include "zipserv/reference/block_tile_band.h"
 
 #include <algorithm>
 #include <bit>
 #include <string>
 
-#include "zipserv/element_code.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/encode.h"
 
 namespace zipserv {
 namespace {

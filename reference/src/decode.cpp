@@ -1,12 +1,12 @@
 // The defining decoder: the encoder's traversal run backwards, with one cursor per stream;
 // also random access to one element and the lane fragments. The block-tile decoder behind
 // decode() is in decode_block_tiles.cpp.
-#include "zipserv/decode.h"
+#include "zipserv/reference/decode.h"
 
 #include <bit>
 
-#include "zipserv/element_code.h"
-#include "zipserv/fragment_layout.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/fragment_layout.h"
 
 namespace zipserv {
 namespace {

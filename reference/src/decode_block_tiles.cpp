@@ -15,9 +15,9 @@
 #include <memory>
 
 #include "band_threads.h"
-#include "zipserv/block_tile_band.h"
-#include "zipserv/decode.h"
-#include "zipserv/element_code.h"
+#include "zipserv/reference/block_tile_band.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/element_code.h"
 
 namespace zipserv {
 namespace {

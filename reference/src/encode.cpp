@@ -1,7 +1,7 @@
 // Public entry points of the encoder: shape checks, window choice, and the choice of thread
 // count. The encoding itself is in encode_block_tiles.cpp (and, as a definition, in
 // encode_traversal.cpp).
-#include "zipserv/encode.h"
+#include "zipserv/reference/encode.h"
 
 #include <stdexcept>
 #include <string>

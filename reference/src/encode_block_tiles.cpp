@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "band_threads.h"
-#include "zipserv/element_code.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/encode.h"
 
 namespace zipserv {
 namespace {

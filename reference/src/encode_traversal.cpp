@@ -4,8 +4,8 @@
 // bytes faster; this file is the one to read.
 #include <string>
 
-#include "zipserv/element_code.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/encode.h"
 
 namespace zipserv {
 namespace {

@@ -1,10 +1,10 @@
 // The exponent histogram and the max-coverage window (see exponent_window.h).
-#include "zipserv/exponent_window.h"
+#include "zipserv/reference/exponent_window.h"
 
 #include <stdexcept>
 
-#include "zipserv/bf16.h"
-#include "zipserv/element_code.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/element_code.h"
 
 namespace zipserv {
 

@@ -1,10 +1,10 @@
 // The reference GEMM (see gemm.h for the layouts and the summation order it defines).
-#include "zipserv/gemm.h"
+#include "zipserv/reference/gemm.h"
 
 #include <vector>
 
-#include "zipserv/bf16.h"
-#include "zipserv/decode.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/decode.h"
 
 namespace zipserv {
 
@@ -17,7 +17,7 @@ void gemm_dense(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int6
     }
 }
 
-void gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, uint16_t* y) {
+void zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, uint16_t* y) {
   const std::vector<uint16_t> dense = decode(w);
   gemm_dense(dense.data(), w.rows, w.cols, x, n, y);
 }

@@ -1,9 +1,9 @@
 // The numerics of one mma.m16n8k16 output (mma_numerics.h): the names, the IEEE-sequential
 // definition, and the dispatch to the tensor-core models (tensor_core_model.cpp).
-#include "zipserv/mma_numerics.h"
+#include "zipserv/reference/mma_numerics.h"
 
-#include "zipserv/bf16.h"
-#include "zipserv/tensor_core_model.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/tensor_core_model.h"
 
 namespace zipserv {
 

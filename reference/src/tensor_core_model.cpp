@@ -4,7 +4,7 @@
 // arXiv 2512.07004 (2025), and their models in north-numerical-computing/MATLAB-tensor-core
 // (BSD-2): models/A100TC.m, models/L40STC.m, models/H100TC.m, all built on the parameterised
 // models/tools/Generic_BFMA_TC.m. Their code is not reproduced here; the facts are, step by step.
-#include "zipserv/tensor_core_model.h"
+#include "zipserv/reference/tensor_core_model.h"
 
 #include <algorithm>
 #include <bit>
@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "zipserv/bf16.h"
+#include "zipserv/reference/bf16.h"
 
 namespace zipserv {
 namespace {

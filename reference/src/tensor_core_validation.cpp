@@ -1,12 +1,12 @@
 // Reader of the tensor-core validation data (see tensor_core_validation.h).
-#include "zipserv/tensor_core_validation.h"
+#include "zipserv/reference/tensor_core_validation.h"
 
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
-#include "zipserv/tensor_core_model.h"
+#include "zipserv/reference/tensor_core_model.h"
 
 namespace zipserv {
 namespace {

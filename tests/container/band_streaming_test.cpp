@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "container_test_util.h"
-#include "zipserv/checksum.h"
-#include "zipserv/compressed_model.h"
-#include "zipserv/encode.h"
-#include "zipserv/safetensors_writer.h"
+#include "zipserv/container/checksum.h"
+#include "zipserv/container/compressed_model.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/container/safetensors_writer.h"
 
 namespace st = zipserv::st;
 using zipserv::test::bf16_weights;

@@ -10,13 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "container_test_util.h"
-#include "zipserv/atomic_output.h"
-#include "zipserv/bf16_weights.h"
-#include "zipserv/compressed_model.h"
-#include "zipserv/decode.h"
-#include "zipserv/encode.h"
-#include "zipserv/model_stats.h"
-#include "zipserv/safetensors_writer.h"
+#include "zipserv/container/atomic_output.h"
+#include "zipserv/container/bf16_weights.h"
+#include "zipserv/container/compressed_model.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/container/model_stats.h"
+#include "zipserv/container/safetensors_writer.h"
 
 namespace st = zipserv::st;
 using zipserv::test::bf16_weights;

@@ -10,9 +10,9 @@
 #include <random>
 
 #include "container_test_util.h"
-#include "zipserv/checksum.h"
-#include "zipserv/compressed_model.h"
-#include "zipserv/model_stats.h"
+#include "zipserv/container/checksum.h"
+#include "zipserv/container/compressed_model.h"
+#include "zipserv/container/model_stats.h"
 
 namespace st = zipserv::st;
 using nlohmann::ordered_json;

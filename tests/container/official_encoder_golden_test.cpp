@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/compressed_matrix.h"
-#include "zipserv/decode.h"
-#include "zipserv/element_code.h"
-#include "zipserv/encode.h"
-#include "zipserv/safetensors.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/container/safetensors.h"
 
 namespace zipserv {
 namespace {

@@ -8,8 +8,8 @@
 #include <iterator>
 #include <numeric>
 
-#include "zipserv/safetensors.h"
-#include "zipserv/safetensors_writer.h"
+#include "zipserv/container/safetensors.h"
+#include "zipserv/container/safetensors_writer.h"
 
 namespace st = zipserv::st;
 

@@ -5,9 +5,9 @@
 #include <random>
 
 #include "container_test_util.h"
-#include "zipserv/encode.h"
-#include "zipserv/safetensors.h"
-#include "zipserv/tca_tbe_sizing.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/container/safetensors.h"
+#include "zipserv/container/tca_tbe_sizing.h"
 
 namespace {
 

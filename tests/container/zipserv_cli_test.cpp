@@ -15,10 +15,10 @@
 
 #include "cli_test_util.h"
 #include "container_test_util.h"
-#include "zipserv/compressed_matrix.h"
-#include "zipserv/encode.h"
-#include "zipserv/safetensors.h"
-#include "zipserv/safetensors_writer.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/container/safetensors.h"
+#include "zipserv/container/safetensors_writer.h"
 
 using zipserv::test::fixture;
 using zipserv::test::read_bytes;

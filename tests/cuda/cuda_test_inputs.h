@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "zipserv/bf16.h"
+#include "zipserv/reference/bf16.h"
 
 namespace zipserv::cuda::test {
 

@@ -1,5 +1,5 @@
 // Host-only test of the kernels' per-lane decode (fragment_decode.h): the exact function the
-// fused and decompression kernels call, run here for every block tile, strip, slice, lane and
+// fused and decode kernels call, run here for every block tile, strip, slice, lane and
 // register, with the strip cursor advanced FragTile by FragTile as the kernels do, and compared
 // with zipserv::lane_fragments(). Label `cuda` only: no GPU needed.
 #include "zipserv/cuda/fragment_decode.h"
@@ -11,9 +11,9 @@
 
 #include "cuda_test_inputs.h"
 #include "zipserv/cuda/fragment_loads.h"
-#include "zipserv/decode.h"
-#include "zipserv/encode.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/tile_layout.h"
 
 namespace zipserv::cuda {
 namespace {

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/bf16.h"
+#include "zipserv/reference/bf16.h"
 #include "zipserv/cuda/backend.h"
 #include "zipserv/cuda/device_matrix.h"
 #include "zipserv/cuda/zipgemm.h"
@@ -133,7 +133,7 @@ DeviceAllocation upload(const std::vector<T>& host) {
 ///     |y - d| <= 2 * E_ref + ulp_bf16(|d| + 2 E_ref)
 ///
 /// d: the exact product in double. E_ref: the largest |acc - d| of the reference's own FP32
-/// accumulation (sequential order, zipserv/gemm.h) over all elements. Why: the GPU sums the same
+/// accumulation (sequential order, zipserv/reference/gemm.h) over all elements. Why: the GPU sums the same
 /// exact BF16 products in FP32 in another order (tensor-core k16 groups, then K steps, then
 /// splits), so its accumulation error is of the reference's size; 2x leaves room for the
 /// tensor core's own internal rounding. The ulp term is the final rounding to BF16 (half an ulp,
@@ -168,6 +168,25 @@ inline void expect_within_gemm_bound(const std::vector<uint16_t>& w, int64_t m, 
                     << ", |err| " << std::abs(got - d) << " > bound " << tol << " (E_ref " << e_ref << ")";
     }
   }
+}
+
+// The host API writes Y through a pointer; these return it, so a test can compare whole results.
+inline std::vector<uint16_t> zipgemm_result(const CompressedMatrix& w, const uint16_t* x, int64_t n,
+                                            const GemmOptions& options = {}) {
+  std::vector<uint16_t> y(static_cast<size_t>(w.rows * std::max<int64_t>(n, 0)));
+  zipgemm(w, x, n, y.data(), options);
+  return y;
+}
+inline std::vector<uint16_t> gemm_dense_result(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n,
+                                               const GemmOptions& options = {}) {
+  std::vector<uint16_t> y(static_cast<size_t>(std::max<int64_t>(m, 0) * std::max<int64_t>(n, 0)));
+  gemm_dense(w, m, k, x, n, y.data(), options);
+  return y;
+}
+inline std::vector<uint16_t> cublas_result(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n) {
+  std::vector<uint16_t> y(static_cast<size_t>(std::max<int64_t>(m, 0) * std::max<int64_t>(n, 0)));
+  cublas_gemm(w, m, k, x, n, y.data());
+  return y;
 }
 
 }  // namespace zipserv::cuda::test

@@ -10,7 +10,7 @@
 #include "cuda_test_inputs.h"
 #include "zipserv/cuda/backend.h"
 #include "zipserv/cuda/zipgemm.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/encode.h"
 
 namespace zipserv::cuda {
 namespace {
@@ -35,33 +35,40 @@ TEST(HostApiValidation, DeviceAvailableNeverThrows) { EXPECT_NO_THROW((void)devi
 TEST(HostApiValidation, ZipGemmRejectsBadArgumentsBeforeTheDevice) {
   const CompressedMatrix w = small_matrix();
   const std::vector<uint16_t> x(200 * 4, 0);
-  expect_invalid_argument([&] { zipgemm(w, nullptr, 1); }, "null pointer");
-  expect_invalid_argument([&] { zipgemm(w, x.data(), 0); }, "must be positive");
-  expect_invalid_argument([&] { zipgemm(w, x.data(), -3); }, "must be positive");
-  expect_invalid_argument([&] { zipgemm(w, x.data(), 4, ZipGemmOptions{5}); }, "split_k = 5");
-  expect_invalid_argument([&] { zipgemm(w, x.data(), 4, ZipGemmOptions{-1}); }, "split_k = -1");
+  std::vector<uint16_t> y(172 * 4, 0);
+  expect_invalid_argument([&] { cuda::zipgemm(w, nullptr, 1, y.data()); }, "null pointer");
+  expect_invalid_argument([&] { cuda::zipgemm(w, x.data(), 0, y.data()); }, "must be positive");
+  expect_invalid_argument([&] { cuda::zipgemm(w, x.data(), -3, y.data()); }, "must be positive");
+  expect_invalid_argument([&] { cuda::zipgemm(w, x.data(), 4, y.data(), GemmOptions{5}); }, "split_k = 5");
+  expect_invalid_argument([&] { cuda::zipgemm(w, x.data(), 4, y.data(), GemmOptions{-1}); }, "split_k = -1");
+  expect_invalid_argument([&] { cuda::zipgemm(w, x.data(), 1, nullptr); }, "y (output)");
+  expect_invalid_argument([&] { cuda::decode_into(w, nullptr); }, "decode output");
 }
 
 TEST(HostApiValidation, DenseAndCublasRejectBadArguments) {
   const std::vector<uint16_t> w(64 * 64, 0), x(64, 0);
-  expect_invalid_argument([&] { gemm_uncompressed(nullptr, 64, 64, x.data(), 1); }, "null pointer");
-  expect_invalid_argument([&] { gemm_uncompressed(w.data(), 64, 64, nullptr, 1); }, "null pointer");
-  expect_invalid_argument([&] { gemm_uncompressed(w.data(), 0, 64, x.data(), 1); }, "not positive");
-  expect_invalid_argument([&] { cublas_gemm(w.data(), 64, 64, x.data(), 0); }, "must be positive");
-  expect_invalid_argument([&] { cublas_gemm(nullptr, 64, 64, x.data(), 1); }, "null pointer");
+  std::vector<uint16_t> y(64, 0);
+  expect_invalid_argument([&] { gemm_dense(nullptr, 64, 64, x.data(), 1, y.data()); }, "null pointer");
+  expect_invalid_argument([&] { gemm_dense(w.data(), 64, 64, nullptr, 1, y.data()); }, "null pointer");
+  expect_invalid_argument([&] { gemm_dense(w.data(), 0, 64, x.data(), 1, y.data()); }, "not positive");
+  expect_invalid_argument([&] { cublas_gemm(w.data(), 64, 64, x.data(), 0, y.data()); }, "must be positive");
+  expect_invalid_argument([&] { cublas_gemm(nullptr, 64, 64, x.data(), 1, y.data()); }, "null pointer");
+  expect_invalid_argument([&] { gemm_dense(w.data(), 64, 64, x.data(), 1, nullptr); }, "y (output)");
+  expect_invalid_argument([&] { cublas_gemm(w.data(), 64, 64, x.data(), 1, nullptr); }, "y (output)");
 }
 
 TEST(HostApiValidation, DamagedMatricesAreFormatErrors) {
   CompressedMatrix bad = small_matrix();
   bad.global_offsets[2] += 16;  // block tile 0's segment no longer matches its bitmaps
   const std::vector<uint16_t> x(200, 0);
-  EXPECT_THROW(decompress(bad), FormatError);
+  std::vector<uint16_t> y(172, 0);
+  EXPECT_THROW(cuda::decode(bad), FormatError);
   EXPECT_THROW(trace_lane_fragments(bad), FormatError);
-  EXPECT_THROW(zipgemm(bad, x.data(), 1), FormatError);
+  EXPECT_THROW(cuda::zipgemm(bad, x.data(), 1, y.data()), FormatError);
   EXPECT_THROW(DeviceCompressedMatrix::upload(bad), FormatError);
   CompressedMatrix truncated = small_matrix();
   truncated.bitmap2.pop_back();
-  EXPECT_THROW(zipgemm(truncated, x.data(), 1), FormatError);
+  EXPECT_THROW(cuda::zipgemm(truncated, x.data(), 1, y.data()), FormatError);
 }
 
 TEST(HostApiValidation, DeviceLaunchesCheckViewsAndWorkspace) {
@@ -73,7 +80,7 @@ TEST(HostApiValidation, DeviceLaunchesCheckViewsAndWorkspace) {
   expect_invalid_argument([&] { launch_zipgemm(empty, &x, 1, &y, nullptr, 0, 1, nullptr); }, "non-positive shape");
   empty.rows = empty.cols = 64;
   expect_invalid_argument([&] { launch_zipgemm(empty, &x, 1, &y, nullptr, 0, 1, nullptr); }, "null array");
-  expect_invalid_argument([&] { launch_decompress(empty, &y, nullptr); }, "null array");
+  expect_invalid_argument([&] { launch_decode(empty, &y, nullptr); }, "null array");
 
   // A view whose arrays are present and aligned (never dereferenced: the checks fail first).
   alignas(16) static uint64_t words[64];
@@ -97,7 +104,7 @@ TEST(HostApiValidation, DeviceLaunchesCheckViewsAndWorkspace) {
   uint32_t trace = 0;
   expect_invalid_argument([&] { launch_zipgemm_trace(v, &x, 9, &y, nullptr, 0, 1, &trace, nullptr); }, "n <= 8");
   v.max_full = 12;  // not a multiple of 8 elements (16 B)
-  expect_invalid_argument([&] { launch_decompress(v, &y, nullptr); }, "segment maxima");
+  expect_invalid_argument([&] { launch_decode(v, &y, nullptr); }, "segment maxima");
 }
 
 TEST(HostApiValidation, TraceRejectsBadSplitBeforeTheDevice) {

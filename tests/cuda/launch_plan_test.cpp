@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/fragment_layout.h"
+#include "zipserv/reference/fragment_layout.h"
 
 namespace zipserv::cuda {
 namespace {
@@ -147,14 +147,14 @@ TEST(SharedLayout, DenseAndDecompressLayouts) {
     expect_layout_sane(l, {{"x", l.x_offset, tile_n * 128}, {"w", l.dense_offset, 64 * 64 * 2}});
     EXPECT_EQ(l.total_bytes, 2 * l.stage_bytes);
   }
-  const SharedLayout d = decompress_layout(4096, 4096);
-  expect_layout_sane(d, {{"tile", d.x_offset, 64 * kDecompressTileStride * 2},
+  const SharedLayout d = decode_layout(4096, 4096);
+  expect_layout_sane(d, {{"tile", d.x_offset, 64 * kDecodeTileStride * 2},
                          {"bitmaps", d.bitmap_offset, 1536},
                          {"median", d.median_offset, 32},
                          {"sign_mantissa", d.hf_offset, 4096},
                          {"full", d.full_offset, 8192}});
   EXPECT_EQ(d.total_bytes, d.stage_bytes);
-  EXPECT_EQ(kDecompressTileStride * 2 % 16, 0) << "decoded rows must stay 16-B aligned for the vector stores";
+  EXPECT_EQ(kDecodeTileStride * 2 % 16, 0) << "decoded rows must stay 16-B aligned for the vector stores";
 }
 
 // The swizzle permutes each row's 64 elements and keeps every even/odd pair (one 32-bit word)
@@ -195,7 +195,7 @@ TEST(Swizzle, BFragmentLoadsAreBankConflictFree) {
       }
 }
 
-// Dense A-fragment loads of the uncompressed twin, and the decompression kernel's register
+// Dense A-fragment loads of the uncompressed twin, and the decode kernel's register
 // stores into its (64, 72) tile: also 32 banks per warp access.
 TEST(Swizzle, DenseAFragmentLoadsAndDecompressStoresAreBankConflictFree) {
   for (int strip = 0; strip < 4; ++strip)
@@ -205,7 +205,7 @@ TEST(Swizzle, DenseAFragmentLoadsAndDecompressStoresAreBankConflictFree) {
         for (int lane = 0; lane < 32; ++lane) {
           const FragCoord lo = a_frag_coord(lane, reg, 0);
           load_banks.insert(bank_of_element(swizzled_offset(16 * strip + lo.row, 16 * slice + lo.col)));
-          store_banks.insert(bank_of_element((16 * strip + lo.row) * kDecompressTileStride + 16 * slice + lo.col));
+          store_banks.insert(bank_of_element((16 * strip + lo.row) * kDecodeTileStride + 16 * slice + lo.col));
         }
         EXPECT_EQ(load_banks.size(), 32u);
         EXPECT_EQ(store_banks.size(), 32u);
@@ -219,7 +219,7 @@ TEST(Grid, RespectsTheGridYLimitAndCoversN) {
   EXPECT_EQ(small.z, 3);
   const GridShape tall = gemm_grid(int64_t{70000} * 64, 1, 1);  // 70,000 block rows
   EXPECT_EQ(tall.y, kMaxGridY) << "blocks loop over the rows beyond gridDim.y";
-  const GridShape d = decompress_grid(int64_t{70000} * 64, 64 * 70000);
+  const GridShape d = decode_grid(int64_t{70000} * 64, 64 * 70000);
   EXPECT_EQ(d.x, kMaxGridY);
   EXPECT_EQ(d.y, kMaxGridY);
 }

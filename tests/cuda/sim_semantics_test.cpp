@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/bf16.h"
+#include "zipserv/reference/bf16.h"
 #include "zipserv/cuda/primitives.h"
 #include "zipserv/cuda/sim/simulator.h"
-#include "zipserv/fragment_layout.h"
+#include "zipserv/reference/fragment_layout.h"
 
 namespace zipserv::cuda {
 namespace {

@@ -15,12 +15,12 @@
 #include "cuda_test_inputs.h"
 #include "gpu_test_support.h"
 #include "zipserv/cuda/zipgemm.h"
-#include "zipserv/decode.h"
-#include "zipserv/encode.h"
-#include "zipserv/gemm.h"
-#include "zipserv/mma_numerics.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/gemm.h"
+#include "zipserv/reference/mma_numerics.h"
 #ifdef ZIPSERV_HAVE_CONTAINER
-#include "zipserv/safetensors.h"
+#include "zipserv/container/safetensors.h"
 #endif
 
 namespace zipserv::cuda {
@@ -44,8 +44,8 @@ std::vector<int64_t> all_ns() {
 void expect_twin_exact(const std::vector<uint16_t>& w, int64_t m, int64_t k, const std::vector<uint16_t>& x, int64_t n,
                        int split) {
   const CompressedMatrix c = encode(w.data(), m, k);
-  const auto zip = zipgemm(c, x.data(), n, ZipGemmOptions{split});
-  const auto dense = gemm_uncompressed(w.data(), m, k, x.data(), n, ZipGemmOptions{split});
+  const auto zip = test::zipgemm_result(c, x.data(), n, GemmOptions{split});
+  const auto dense = test::gemm_dense_result(w.data(), m, k, x.data(), n, GemmOptions{split});
   ASSERT_EQ(zip.size(), dense.size());
   for (size_t e = 0; e < zip.size(); ++e)
     ASSERT_EQ(zip[e], dense[e]) << shape_name(m, k, n, split) << ": output (m " << e % m << ", n " << e / m << ")";
@@ -88,11 +88,11 @@ TEST_P(ZipGemm, ExactOnSmallIntegersAgainstReferenceAndCublas) {
     const CompressedMatrix c = encode(w.data(), s.m, s.k);
     for (int64_t n : {1, 7, 8, 9, 16, 17, 64, 130}) {
       std::vector<uint16_t> ref(static_cast<size_t>(s.m * n));
-      gemm(c, x.data(), n, ref.data());
+      zipserv::zipgemm(c, x.data(), n, ref.data());
       for (int split = 1; split <= std::min<int64_t>(c.block_cols(), 8); ++split)
-        EXPECT_EQ(zipgemm(c, x.data(), n, ZipGemmOptions{split}), ref) << shape_name(s.m, s.k, n, split);
+        EXPECT_EQ(test::zipgemm_result(c, x.data(), n, GemmOptions{split}), ref) << shape_name(s.m, s.k, n, split);
       if (!on_simulator()) {  // cuda-sim runs this project's kernels only
-        EXPECT_EQ(cublas_gemm(w.data(), s.m, s.k, x.data(), n), ref) << "cuBLAS " << shape_name(s.m, s.k, n, 1);
+        EXPECT_EQ(test::cublas_result(w.data(), s.m, s.k, x.data(), n), ref) << "cuBLAS " << shape_name(s.m, s.k, n, 1);
       }
     }
   }
@@ -105,10 +105,10 @@ TEST_P(ZipGemm, WithinStatedBoundOnRealInputsEverySplit) {
   const CompressedMatrix c = encode(w.data(), m, k);
   for (int64_t n : {1, 16, 130}) {
     for (int split : {1, 2, 3, 8, static_cast<int>(k / 64)})  // split-K changes only the order of FP32 additions
-      test::expect_within_gemm_bound(w, m, k, x, n, zipgemm(c, x.data(), n, ZipGemmOptions{split}),
+      test::expect_within_gemm_bound(w, m, k, x, n, test::zipgemm_result(c, x.data(), n, GemmOptions{split}),
                                      "zipgemm " + shape_name(m, k, n, split));
     if (!on_simulator())
-      test::expect_within_gemm_bound(w, m, k, x, n, cublas_gemm(w.data(), m, k, x.data(), n),
+      test::expect_within_gemm_bound(w, m, k, x, n, test::cublas_result(w.data(), m, k, x.data(), n),
                                      "cuBLAS " + shape_name(m, k, n, 1));
   }
 }
@@ -130,7 +130,7 @@ TEST_P(ZipGemm, GuardBandsAndEveryOutputWritten) {
       test::GuardedBuffer<float> ws(std::max<size_t>(ws_bytes / sizeof(float), 1));
       launch_zipgemm(dw.view(), x.data(), n, y.data(), ws.data(), ws_bytes, split, nullptr);
       const auto got = y.download();
-      launch_gemm_uncompressed(dd.view(), x.data(), n, y_dense.data(), ws.data(), ws_bytes, split, nullptr);
+      launch_gemm_dense(dd.view(), x.data(), n, y_dense.data(), ws.data(), ws_bytes, split, nullptr);
       EXPECT_EQ(got, y_dense.download()) << shape_name(m, k, n, split);
       for (size_t e = 0; e < got.size(); ++e)
         ASSERT_NE(got[e], 0xFFFF) << "output (m " << e % m << ", n " << e / m << ") never written, " << shape_name(m, k, n, split);
@@ -179,11 +179,11 @@ TEST_P(ZipGemm, PaddingColumnsNeverReachTheAccumulators) {
     const CompressedMatrix c = encode_with_start_exp(w.data(), m, k, static_cast<uint8_t>(start));
     for (int64_t n : {1, 9, 130}) {
       std::vector<uint16_t> ref(static_cast<size_t>(m * n));
-      gemm_dense(w.data(), m, k, x.data(), n, ref.data());
+      zipserv::gemm_dense(w.data(), m, k, x.data(), n, ref.data());
       for (int split : {1, 2}) {
-        EXPECT_EQ(zipgemm(c, x.data(), n, ZipGemmOptions{split}), ref)
+        EXPECT_EQ(test::zipgemm_result(c, x.data(), n, GemmOptions{split}), ref)
             << "start_exp " << start << " " << shape_name(m, k, n, split);
-        EXPECT_EQ(gemm_uncompressed(w.data(), m, k, x.data(), n, ZipGemmOptions{split}), ref)
+        EXPECT_EQ(test::gemm_dense_result(w.data(), m, k, x.data(), n, GemmOptions{split}), ref)
             << "dense twin " << shape_name(m, k, n, split);
       }
     }
@@ -199,9 +199,9 @@ TEST_P(ZipGemm, LargeGridBeyond65535BlockRows) {
   const auto x = test::small_integer_values(n * k, 8, 15);
   const CompressedMatrix c = encode(w.data(), m, k);
   std::vector<uint16_t> ref(static_cast<size_t>(m * n));
-  gemm_dense(w.data(), m, k, x.data(), n, ref.data());
-  EXPECT_EQ(zipgemm(c, x.data(), n, ZipGemmOptions{1}), ref);
-  EXPECT_EQ(decompress(c), w);
+  zipserv::gemm_dense(w.data(), m, k, x.data(), n, ref.data());
+  EXPECT_EQ(test::zipgemm_result(c, x.data(), n, GemmOptions{1}), ref);
+  EXPECT_EQ(cuda::decode(c), w);
 }
 
 #ifdef ZIPSERV_HAVE_CONTAINER
@@ -212,7 +212,7 @@ TEST_P(ZipGemm, RealFixturesEqualDenseTwinAndStayWithinBound) {
       const auto x = test::gaussian_values(5 * t.cols, 1.0, 16);
       for (int split : {0, 1}) expect_twin_exact(t.values, t.rows, t.cols, x, 5, split);
       const CompressedMatrix c = encode(t.values.data(), t.rows, t.cols);
-      test::expect_within_gemm_bound(t.values, t.rows, t.cols, x, 5, zipgemm(c, x.data(), 5),
+      test::expect_within_gemm_bound(t.values, t.rows, t.cols, x, 5, test::zipgemm_result(c, x.data(), 5),
                                      std::string(file) + ":" + t.name);
     }
 }
@@ -254,9 +254,9 @@ TEST_P(ZipGemm, ThreeStagePipelineVariantEqualsTheDoubleBuffer) {
     for (int64_t n : {1, 9, 33, 130})
       for (int split : {1, 2}) {
         if (split > c.block_cols()) continue;  // every split needs a K step
-        ZipGemmOptions three{split};
+        GemmOptions three{split};
         three.pipeline_stages = 3;
-        EXPECT_EQ(zipgemm(c, x.data(), n, three), zipgemm(c, x.data(), n, ZipGemmOptions{split}))
+        EXPECT_EQ(test::zipgemm_result(c, x.data(), n, three), test::zipgemm_result(c, x.data(), n, GemmOptions{split}))
             << "three stages, " << shape_name(m, k, n, split);
       }
   }
@@ -326,9 +326,9 @@ TEST_P(ZipGemm, SimulatorUnderThisGpusModelPredictsItsOutputBits) {
     const CompressedMatrix c = encode(w.data(), m, k);
     for (int64_t n : {1, 8, 33})
       for (int split : {1, 2}) {
-        const auto gpu = zipgemm(c, x.data(), n, ZipGemmOptions{split});
+        const auto gpu = test::zipgemm_result(c, x.data(), n, GemmOptions{split});
         const BackendScope on_cpu(Backend::cuda_sim(options));
-        EXPECT_EQ(zipgemm(c, x.data(), n, ZipGemmOptions{split}), gpu)
+        EXPECT_EQ(test::zipgemm_result(c, x.data(), n, GemmOptions{split}), gpu)
             << numerics_name(*model) << " " << shape_name(m, k, n, split);
       }
   }

@@ -7,9 +7,9 @@
 
 #include "target_record.h"
 #include "test_matrices.h"
-#include "zipserv/decode.h"
-#include "zipserv/emulation.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/emulation/emulation.h"
+#include "zipserv/reference/encode.h"
 
 namespace zipserv::emu::test {
 namespace {
@@ -43,7 +43,7 @@ TEST_P(DecodeTargets, ThreadCountsGiveIdenticalOutput) {
   const CompressedMatrix m = encode(v.data(), 300, 200);
   for (int threads : {1, 2, 3, 0}) {
     std::vector<uint16_t> out(v.size(), 0xDEAD);
-    emu::decode_into(m, out.data(), threads);
+    emu::decode_into(m, out.data(), {.threads = threads});
     EXPECT_EQ(out, v) << threads << " threads";
   }
   expect_target_used();

@@ -7,11 +7,11 @@
 
 #include "target_record.h"
 #include "test_matrices.h"
-#include "zipserv/decode.h"
-#include "zipserv/element_code.h"
-#include "zipserv/emulation.h"
-#include "zipserv/encode.h"
-#include "zipserv/lane_decode.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/emulation/emulation.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/emulation/lane_decode.h"
 
 namespace zipserv::emu::test {
 namespace {

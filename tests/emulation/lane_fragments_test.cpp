@@ -8,11 +8,11 @@
 
 #include "target_record.h"
 #include "test_matrices.h"
-#include "zipserv/decode.h"
-#include "zipserv/emulation.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/emulation/emulation.h"
+#include "zipserv/reference/encode.h"
 #ifdef ZIPSERV_HAVE_CONTAINER
-#include "zipserv/safetensors.h"
+#include "zipserv/container/safetensors.h"
 #endif
 
 namespace zipserv::emu::test {

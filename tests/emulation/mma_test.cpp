@@ -9,12 +9,12 @@
 
 #include "target_record.h"
 #include "test_matrices.h"
-#include "zipserv/bf16.h"
-#include "zipserv/emulation.h"
-#include "zipserv/fragment_layout.h"
-#include "zipserv/gemm.h"
-#include "zipserv/mma_emulation.h"
-#include "zipserv/mma_numerics.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/emulation/emulation.h"
+#include "zipserv/reference/fragment_layout.h"
+#include "zipserv/reference/gemm.h"
+#include "zipserv/emulation/mma_emulation.h"
+#include "zipserv/reference/mma_numerics.h"
 
 namespace zipserv::emu::test {
 namespace {

@@ -14,8 +14,8 @@
 
 #include "hwy/highway.h"
 #include "hwy/tests/hwy_gtest.h"
-#include "zipserv/bf16.h"
-#include "zipserv/emulation.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/emulation/emulation.h"
 
 namespace zipserv::emu::test {
 

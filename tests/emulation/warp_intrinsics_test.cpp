@@ -1,5 +1,5 @@
 // The scalar twins of the warp intrinsics (warp_intrinsics.h).
-#include "zipserv/warp_intrinsics.h"
+#include "zipserv/emulation/warp_intrinsics.h"
 
 #include <gtest/gtest.h>
 

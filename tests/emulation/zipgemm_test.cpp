@@ -1,5 +1,5 @@
 // The CPU ZipGEMM equals the reference GEMM bit for bit (split_k = 1) on any input, on every
-// Highway target; split-K equals it on exactly summable inputs; dense_gemm equals gemm_dense;
+// Highway target; split-K equals it on exactly summable inputs; gemm_dense equals gemm_dense;
 // results do not depend on the thread count or the run.
 #include <gtest/gtest.h>
 
@@ -10,9 +10,9 @@
 
 #include "target_record.h"
 #include "test_matrices.h"
-#include "zipserv/emulation.h"
-#include "zipserv/encode.h"
-#include "zipserv/gemm.h"
+#include "zipserv/emulation/emulation.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/gemm.h"
 
 namespace zipserv::emu::test {
 namespace {
@@ -27,12 +27,12 @@ const int kColumnCounts[] = {1, 2, 3, 4, 7, 8, 9, 16, 33};
 
 // Runs zipgemm and the reference on the same input; names the first differing output.
 void expect_zipgemm_equals_reference(const std::vector<uint16_t>& w, int64_t m, int64_t k,
-                                     const std::vector<uint16_t>& x, int64_t n, const ZipGemmOptions& options,
+                                     const std::vector<uint16_t>& x, int64_t n, const GemmOptions& options,
                                      const std::string& what) {
   const CompressedMatrix cw = encode(w.data(), m, k);
   std::vector<uint16_t> expected(static_cast<size_t>(m * n)), actual(static_cast<size_t>(m * n), 0xDEAD);
-  gemm(cw, x.data(), n, expected.data());
-  zipgemm(cw, x.data(), n, actual.data(), options);
+  zipserv::zipgemm(cw, x.data(), n, expected.data());
+  emu::zipgemm(cw, x.data(), n, actual.data(), options);
   for (size_t i = 0; i < expected.size(); ++i)
     ASSERT_EQ(actual[i], expected[i]) << what << ": Y[" << i << "] (row " << i % m << ", column " << i / m
                                       << ") expected 0x" << std::hex << expected[i] << ", got 0x" << actual[i];
@@ -94,14 +94,14 @@ TEST_P(ZipGemmTargets, DenseGemmEqualsReferenceDense) {
       const std::vector<uint16_t> x = gaussian_bf16(n, shape.cols, 1.0f, 32);
       std::vector<uint16_t> expected(static_cast<size_t>(shape.rows * n)), actual(expected.size(), 0xDEAD);
       gemm_dense(w.data(), shape.rows, shape.cols, x.data(), n, expected.data());
-      dense_gemm(w.data(), shape.rows, shape.cols, x.data(), n, actual.data());
+      gemm_dense(w.data(), shape.rows, shape.cols, x.data(), n, actual.data());
       ASSERT_EQ(actual, expected) << shape.name << " n=" << n;
     }
   for (int n : {1, 3, 5}) {  // any bit patterns; 130 x 330 has interior strips (the unchecked loads)
     const std::vector<uint16_t> w = any_bits_bf16(130, 330, 33), x = any_bits_bf16(n, 330, 34);
     std::vector<uint16_t> expected(130 * n), actual(130 * n);
     gemm_dense(w.data(), 130, 330, x.data(), n, expected.data());
-    dense_gemm(w.data(), 130, 330, x.data(), n, actual.data());
+    gemm_dense(w.data(), 130, 330, x.data(), n, actual.data());
     EXPECT_EQ(actual, expected) << "any bit patterns, n=" << n;
   }
   expect_target_used();
@@ -113,16 +113,16 @@ TEST_P(ZipGemmTargets, IdenticalAcrossThreadCountsAndRuns) {
   const std::vector<uint16_t> w = gaussian_bf16(256, 320, 0.02f, 41), x = gaussian_bf16(70, 320, 1.0f, 42);
   const CompressedMatrix cw = encode(w.data(), 256, 320);
   std::vector<uint16_t> first(256 * 70);
-  zipgemm(cw, x.data(), 70, first.data(), {1, 1});
+  emu::zipgemm(cw, x.data(), 70, first.data(), {1, 1});
   for (int threads : {2, 3, 8, 0})
     for (int run = 0; run < 3; ++run) {
       std::vector<uint16_t> again(first.size(), 0xDEAD);
-      zipgemm(cw, x.data(), 70, again.data(), {1, threads});
+      emu::zipgemm(cw, x.data(), 70, again.data(), {1, threads});
       ASSERT_EQ(again, first) << threads << " threads, run " << run;
     }
   std::vector<uint16_t> split_first(first.size()), split_again(first.size());
-  zipgemm(cw, x.data(), 70, split_first.data(), {3, 1});
-  zipgemm(cw, x.data(), 70, split_again.data(), {3, 4});
+  emu::zipgemm(cw, x.data(), 70, split_first.data(), {3, 1});
+  emu::zipgemm(cw, x.data(), 70, split_again.data(), {3, 4});
   EXPECT_EQ(split_again, split_first) << "split_k = 3";
   expect_target_used();
 }
@@ -136,8 +136,8 @@ TEST_P(ZipGemmTargets, ArbitraryNaNPayloadsGiveNaNInTheSamePlaces) {
   x[64 + 5] = 0x7FA5;
   const CompressedMatrix cw = encode(w.data(), 64, 64);
   std::vector<uint16_t> expected(64 * 4), actual(64 * 4);
-  gemm(cw, x.data(), 4, expected.data());
-  zipgemm(cw, x.data(), 4, actual.data());
+  zipserv::zipgemm(cw, x.data(), 4, expected.data());
+  emu::zipgemm(cw, x.data(), 4, actual.data());
   for (size_t i = 0; i < expected.size(); ++i) {
     const bool nan_expected = (expected[i] & 0x7FFF) > 0x7F80, nan_actual = (actual[i] & 0x7FFF) > 0x7F80;
     ASSERT_EQ(nan_actual, nan_expected) << "Y[" << i << "]";
@@ -148,15 +148,29 @@ TEST_P(ZipGemmTargets, ArbitraryNaNPayloadsGiveNaNInTheSamePlaces) {
   expect_target_used();
 }
 
+// split_k = 0 lets the implementation choose; on the CPU that is the reference's order.
+TEST(ZipGemm, SplitZeroChoosesTheReferenceOrder) {
+  const int64_t m = 70, k = 300, n = 3;
+  const std::vector<uint16_t> w = gaussian_bf16(m, k, 0.02f, 63), x = gaussian_bf16(n, k, 1.0f, 64);
+  const CompressedMatrix cw = encode(w.data(), m, k);
+  std::vector<uint16_t> expected(m * n), zip(m * n), dense(m * n);
+  zipserv::zipgemm(cw, x.data(), n, expected.data());
+  emu::zipgemm(cw, x.data(), n, zip.data(), {.split_k = 0});
+  gemm_dense(w.data(), m, k, x.data(), n, dense.data(), {.split_k = 0});
+  EXPECT_EQ(zip, expected);
+  EXPECT_EQ(dense, expected);
+}
+
 TEST(ZipGemm, BadArgumentsAreRejected) {
   const std::vector<uint16_t> w = gaussian_bf16(64, 64, 0.02f, 61), x = gaussian_bf16(2, 64, 1.0f, 62);
   CompressedMatrix cw = encode(w.data(), 64, 64);
   std::vector<uint16_t> y(64 * 2);
-  EXPECT_THROW(zipgemm(cw, x.data(), -1, y.data()), std::invalid_argument);
-  EXPECT_THROW(zipgemm(cw, x.data(), 2, y.data(), {0, 1}), std::invalid_argument);
-  EXPECT_THROW(dense_gemm(w.data(), -1, 64, x.data(), 2, y.data()), std::invalid_argument);
+  EXPECT_THROW(emu::zipgemm(cw, x.data(), -1, y.data()), std::invalid_argument);
+  EXPECT_THROW(emu::zipgemm(cw, x.data(), 2, y.data(), {.split_k = -1}), std::invalid_argument);
+  EXPECT_THROW(gemm_dense(w.data(), 64, 64, x.data(), 2, y.data(), {.split_k = -2}), std::invalid_argument);
+  EXPECT_THROW(gemm_dense(w.data(), -1, 64, x.data(), 2, y.data()), std::invalid_argument);
   cw.median_offsets[2] += 1;
-  EXPECT_THROW(zipgemm(cw, x.data(), 2, y.data()), FormatError);
+  EXPECT_THROW(emu::zipgemm(cw, x.data(), 2, y.data()), FormatError);
 }
 
 // Validating once at load and multiplying through the handle gives the same bits as the
@@ -166,10 +180,10 @@ TEST(ZipGemm, ValidatedWeightsGiveTheSameBitsAndRejectDamage) {
   const std::vector<uint16_t> w = gaussian_bf16(m, k, 0.02f, 71), x = gaussian_bf16(n, k, 1.0f, 72);
   CompressedMatrix cw = encode(w.data(), m, k);
   std::vector<uint16_t> checked(static_cast<size_t>(m * n)), once(static_cast<size_t>(m * n), 0xDEAD);
-  zipgemm(cw, x.data(), n, checked.data());
+  emu::zipgemm(cw, x.data(), n, checked.data());
   const ValidatedWeights weights(cw);
   EXPECT_EQ(&weights.matrix(), &cw);
-  zipgemm(weights, x.data(), n, once.data());
+  emu::zipgemm(weights, x.data(), n, once.data());
   EXPECT_EQ(once, checked);
   cw.global_offsets[2] += 16;
   EXPECT_THROW(ValidatedWeights{cw}, FormatError);

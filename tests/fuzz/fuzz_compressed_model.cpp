@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <span>
 
-#include "zipserv/compressed_matrix.h"
-#include "zipserv/compressed_model.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/container/compressed_model.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace zipserv;

@@ -16,11 +16,11 @@
 #include <vector>
 
 #include "fuzz_input.h"
-#include "zipserv/compressed_matrix.h"
-#include "zipserv/decode.h"
-#include "zipserv/element_code.h"
-#include "zipserv/emulation.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/emulation/emulation.h"
+#include "zipserv/reference/encode.h"
 
 namespace zipserv::fuzz {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "zipserv/safetensors.h"
+#include "zipserv/container/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace zipserv::st;

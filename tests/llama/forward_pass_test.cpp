@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "llama_test_util.h"
-#include "zipserv/bf16.h"
+#include "zipserv/reference/bf16.h"
 #include "zipserv/llama/generate.h"
 #include "zipserv/llama/lockstep.h"
 #include "zipserv/llama/matmul_engine.h"
@@ -190,8 +190,8 @@ class LowCrossoverEngine final : public MatmulEngine {
   void decompress_gemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
     inner_->decompress_gemm(w, x, n, y);
   }
-  void dense_gemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
-    inner_->dense_gemm(w, x, n, y);
+  void gemm_dense(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override {
+    inner_->gemm_dense(w, x, n, y);
   }
   int64_t decompress_from_n() const override { return 2; }
 

@@ -9,8 +9,8 @@
 
 #include "cli_test_util.h"
 #include "container_test_util.h"
-#include "zipserv/safetensors.h"
-#include "zipserv/safetensors_writer.h"
+#include "zipserv/container/safetensors.h"
+#include "zipserv/container/safetensors_writer.h"
 
 using zipserv::test::fixture;
 using zipserv::test::read_bytes;

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "container_test_util.h"
-#include "zipserv/compressed_model.h"
+#include "zipserv/container/compressed_model.h"
 #include "zipserv/llama/tokenizer.h"
-#include "zipserv/safetensors.h"
-#include "zipserv/safetensors_writer.h"
+#include "zipserv/container/safetensors.h"
+#include "zipserv/container/safetensors_writer.h"
 
 namespace zipserv::test {
 

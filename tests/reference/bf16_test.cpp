@@ -8,7 +8,7 @@
 #include <cstring>
 #include <random>
 
-#include "zipserv/bf16.h"
+#include "zipserv/reference/bf16.h"
 
 namespace zipserv {
 namespace {

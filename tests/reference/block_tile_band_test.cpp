@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "test_inputs.h"
-#include "zipserv/block_tile_band.h"
-#include "zipserv/decode.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/block_tile_band.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/encode.h"
 
 namespace zipserv {
 namespace {

@@ -6,8 +6,8 @@
 
 #include "compressed_equal.h"
 #include "test_inputs.h"
-#include "zipserv/decode.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/encode.h"
 
 namespace zipserv {
 namespace {

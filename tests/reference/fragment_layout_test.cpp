@@ -5,7 +5,7 @@
 #include <set>
 #include <utility>
 
-#include "zipserv/fragment_layout.h"
+#include "zipserv/reference/fragment_layout.h"
 
 namespace zipserv {
 namespace {

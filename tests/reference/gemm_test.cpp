@@ -1,5 +1,5 @@
 // The reference GEMM: exact against an independent double-precision sum on small-integer
-// inputs, close to Eigen on random inputs (tolerance reasoned below), and gemm() on the
+// inputs, close to Eigen on random inputs (tolerance reasoned below), and zipgemm() on the
 // compressed weights equal to gemm_dense() on the originals, bit for bit, on tile-edge shapes.
 #include <gtest/gtest.h>
 
@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "test_inputs.h"
-#include "zipserv/bf16.h"
-#include "zipserv/encode.h"
-#include "zipserv/gemm.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/gemm.h"
 
 namespace zipserv {
 namespace {
@@ -95,7 +95,7 @@ TEST(Gemm, compressed_equals_dense_bit_for_bit) {
     const CompressedMatrix c = encode(w.values.data(), s.m, s.k);
     std::vector<uint16_t> y_dense(static_cast<size_t>(s.m * s.n)), y_compressed(y_dense.size(), 0xFFFF);
     gemm_dense(w.values.data(), s.m, s.k, x.values.data(), s.n, y_dense.data());
-    gemm(c, x.values.data(), s.n, y_compressed.data());
+    zipserv::zipgemm(c, x.values.data(), s.n, y_compressed.data());
     EXPECT_EQ(y_dense, y_compressed);
   }
 }

@@ -8,9 +8,9 @@
 
 #include "compressed_equal.h"
 #include "test_inputs.h"
-#include "zipserv/bf16.h"
-#include "zipserv/encode.h"
-#include "zipserv/exponent_window.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/exponent_window.h"
 
 namespace zipserv {
 namespace {

@@ -12,11 +12,11 @@
 
 #include "compressed_equal.h"
 #include "test_inputs.h"
-#include "zipserv/bf16.h"
-#include "zipserv/decode.h"
-#include "zipserv/element_code.h"
-#include "zipserv/encode.h"
-#include "zipserv/fragment_layout.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/fragment_layout.h"
 
 namespace zipserv {
 namespace {

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/bf16.h"
+#include "zipserv/reference/bf16.h"
 
 namespace zipserv::test {
 

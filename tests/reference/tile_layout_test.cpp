@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/tile_layout.h"
 
 namespace zipserv {
 namespace {

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/bf16.h"
-#include "zipserv/decode.h"
-#include "zipserv/encode.h"
-#include "zipserv/gemm.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/gemm.h"
 
 namespace zipserv {
 namespace {
@@ -44,7 +44,7 @@ void expect_rejected(const CompressedMatrix& m, const std::string& fragment) {
     std::vector<uint16_t> out(static_cast<size_t>(m.rows * m.cols));
     EXPECT_THROW(decode_into(m, out.data()), FormatError);
     std::vector<uint16_t> x(static_cast<size_t>(m.cols), 0), y(static_cast<size_t>(m.rows));
-    EXPECT_THROW(gemm(m, x.data(), 1, y.data()), FormatError);
+    EXPECT_THROW(zipgemm(m, x.data(), 1, y.data()), FormatError);
   }
 }
 

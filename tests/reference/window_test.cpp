@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "zipserv/exponent_window.h"
+#include "zipserv/reference/exponent_window.h"
 
 namespace zipserv {
 namespace {

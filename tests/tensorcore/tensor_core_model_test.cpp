@@ -12,10 +12,10 @@
 #include <stdexcept>
 #include <vector>
 
-#include "zipserv/bf16.h"
-#include "zipserv/mma_numerics.h"
-#include "zipserv/tensor_core_model.h"
-#include "zipserv/tensor_core_validation.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/mma_numerics.h"
+#include "zipserv/reference/tensor_core_model.h"
+#include "zipserv/reference/tensor_core_validation.h"
 
 namespace zipserv::test {
 namespace {

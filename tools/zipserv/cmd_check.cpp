@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "commands.h"
-#include "zipserv/compressed_model.h"
-#include "zipserv/mma_numerics.h"
+#include "zipserv/container/compressed_model.h"
+#include "zipserv/reference/mma_numerics.h"
 #include "zipserv/oracle/builtin_engines.h"
 #include "zipserv/oracle/engine.h"
 #include "zipserv/oracle/oracle.h"
 #include "zipserv/oracle/report_format.h"
-#include "zipserv/safetensors.h"
+#include "zipserv/container/safetensors.h"
 
 namespace zipserv::cli {
 namespace {

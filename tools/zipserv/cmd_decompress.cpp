@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "zipserv/compressed_model.h"
+#include "zipserv/container/compressed_model.h"
 
 namespace zipserv::cli {
 namespace {

@@ -15,7 +15,7 @@
 #include "zipserv/llama/lockstep.h"
 #include "zipserv/llama/matmul_engine.h"
 #include "zipserv/llama/weights.h"
-#include "zipserv/safetensors.h"
+#include "zipserv/container/safetensors.h"
 
 namespace zipserv::cli {
 namespace {

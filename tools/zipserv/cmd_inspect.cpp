@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "zipserv/model_stats.h"
+#include "zipserv/container/model_stats.h"
 
 namespace zipserv::cli {
 namespace {

@@ -2,7 +2,7 @@
 //
 // The fragment layouts below are transcribed from the PTX ISA ("Matrix Fragments for
 // mma.m16n8k16 with floating point type", section 9.7.14.5.8 in PTX ISA 8.x), NOT taken from
-// zipserv/fragment_layout.h: the simulator is a second, independent reading of the ISA, so a
+// zipserv/reference/fragment_layout.h: the simulator is a second, independent reading of the ISA, so a
 // mistake in the project's lane map shows up as a wrong GEMM instead of being mirrored.
 //
 //   groupID = laneid >> 2,  threadID_in_group = laneid % 4
@@ -19,7 +19,7 @@
 #include <cstdint>
 
 #include "sim_state.h"
-#include "zipserv/mma_numerics.h"
+#include "zipserv/reference/mma_numerics.h"
 
 namespace zipserv::cuda::sim::detail {
 namespace {

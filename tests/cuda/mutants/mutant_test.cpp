@@ -14,8 +14,8 @@
 #include "zipgemm_kernel.cuh"  // the mutant's copy, or the original when the mutant is in another file
 #include "zipserv/cuda/backend.h"
 #include "zipserv/cuda/device_matrix.h"
-#include "zipserv/decode.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/encode.h"
 
 namespace zipserv::cuda {
 namespace {

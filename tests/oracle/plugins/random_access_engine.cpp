@@ -10,8 +10,8 @@
  */
 #include <memory>
 
-#include "zipserv/decode.h"
-#include "zipserv/fragment_layout.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/fragment_layout.h"
 #include "zipserv/oracle/engine.h"
 
 namespace {

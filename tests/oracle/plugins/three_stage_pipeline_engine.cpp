@@ -1,5 +1,5 @@
 // A kernel variant plugged into the oracle: the fused ZipGEMM with a three-stage cp.async
-// pipeline (two K steps in flight while one computes; ZipGemmOptions::pipeline_stages = 3),
+// pipeline (two K steps in flight while one computes; GemmOptions::pipeline_stages = 3),
 // registered twice: "cuda-sim-3stage" runs it on the cuda-sim CPU simulator on every machine,
 // "cuda-3stage" on the GPU (skipped with the reason where there is none). This is the route of
 // docs/architecture.md for a new kernel: write it with the primitives of zipserv/cuda/primitives.h,
@@ -26,10 +26,12 @@ class ThreeStagePipelineEngine final : public zipserv::oracle::Engine {
   std::optional<std::vector<uint16_t>> gemm(const zipserv::CompressedMatrix& w, const uint16_t* x,
                                             int64_t n) const override {
     const zipserv::cuda::BackendScope scope(backend_);
-    zipserv::cuda::ZipGemmOptions options;
+    zipserv::GemmOptions options;
     options.split_k = 1;
     options.pipeline_stages = 3;
-    return zipserv::cuda::zipgemm(w, x, n, options);
+    std::vector<uint16_t> y(static_cast<size_t>(w.rows * n));
+    zipserv::cuda::zipgemm(w, x, n, y.data(), options);
+    return y;
   }
   // On cuda-sim (ieee_sequential, one split) the MMAs add in the reference's order; on a GPU the
   // tensor cores add in their own.

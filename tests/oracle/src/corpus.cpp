@@ -5,10 +5,10 @@
 #include <numeric>
 #include <random>
 
-#include "zipserv/bf16.h"
+#include "zipserv/reference/bf16.h"
 
 #if ZIPSERV_ORACLE_HAS_CONTAINER
-#include "zipserv/safetensors.h"
+#include "zipserv/container/safetensors.h"
 #endif
 
 namespace zipserv::oracle {

@@ -1,4 +1,4 @@
-// The CUDA engines: the fused ZipGEMM and decompression kernels behind the Engine interface, on
+// The CUDA engines: the fused ZipGEMM and decode kernels behind the Engine interface, on
 // the GPU ("cuda", "cublas": skipped with the reason when the build or the machine has none) and
 // on the cuda-sim CPU simulator ("cuda-sim", "cuda-sim-split-k": every machine).
 #include <algorithm>
@@ -7,7 +7,7 @@
 
 #include "zipserv/cuda/backend.h"
 #include "zipserv/cuda/zipgemm.h"
-#include "zipserv/decode.h"
+#include "zipserv/reference/decode.h"
 #include "zipserv/oracle/builtin_engines.h"
 
 namespace zipserv::oracle {
@@ -29,13 +29,15 @@ class KernelEngine : public Engine {
   }
   std::optional<std::vector<uint16_t>> decode(const CompressedMatrix& w) const override {
     const cuda::BackendScope scope(backend_);
-    return cuda::decompress(w);
+    return cuda::decode(w);
   }
   std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
     const cuda::BackendScope scope(backend_);
-    cuda::ZipGemmOptions options;
+    GemmOptions options;
     options.split_k = split_k_ == 0 ? 0 : std::min<int>(split_k_, static_cast<int>(w.block_cols()));
-    return cuda::zipgemm(w, x, n, options);
+    std::vector<uint16_t> y(static_cast<size_t>(w.rows * n));
+    cuda::zipgemm(w, x, n, y.data(), options);
+    return y;
   }
   GemmContract gemm_contract() const override {
     // On cuda-sim with ieee_sequential numerics and one split, every mma adds its 16 products one
@@ -71,7 +73,9 @@ class CublasEngine final : public Engine {
   std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
     const cuda::BackendScope scope(cuda::Backend::gpu());
     const std::vector<uint16_t> dense = zipserv::decode(w);
-    return cuda::cublas_gemm(dense.data(), w.rows, w.cols, x, n);
+    std::vector<uint16_t> y(static_cast<size_t>(w.rows * n));
+    cuda::cublas_gemm(dense.data(), w.rows, w.cols, x, n, y.data());
+    return y;
   }
   GemmContract gemm_contract() const override { return {SummationOrder::other, 0, true}; }
   std::string numerics() const override { return "tensor cores of this GPU"; }

@@ -7,7 +7,7 @@
 #include "zipserv/oracle/builtin_engines.h"
 
 #if ZIPSERV_ORACLE_HAS_EMULATION
-#include "zipserv/emulation.h"
+#include "zipserv/emulation/emulation.h"
 #endif
 
 namespace zipserv::oracle {
@@ -27,7 +27,7 @@ class EmulationEngine final : public Engine {
   std::optional<std::vector<uint16_t>> decode(const CompressedMatrix& w) const override { return emu::decode(w); }
   std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
     std::vector<uint16_t> y(static_cast<size_t>(w.rows * n));
-    emu::ZipGemmOptions options;
+    GemmOptions options;
     options.split_k = split_k_;
     emu::zipgemm(w, x, n, y.data(), options);
     return y;

@@ -2,9 +2,9 @@
 // the oracle (which calls the same functions directly) it must pass everything: the self-test.
 #include <memory>
 
-#include "zipserv/decode.h"
-#include "zipserv/encode.h"
-#include "zipserv/gemm.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/gemm.h"
 #include "zipserv/oracle/builtin_engines.h"
 
 namespace zipserv::oracle {
@@ -23,7 +23,7 @@ class ReferenceEngine final : public Engine {
   std::optional<std::vector<uint16_t>> decode(const CompressedMatrix& w) const override { return zipserv::decode(w); }
   std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
     std::vector<uint16_t> y(static_cast<size_t>(w.rows * n));
-    zipserv::gemm(w, x, n, y.data());
+    zipserv::zipgemm(w, x, n, y.data());
     return y;
   }
   // gemm.h's order by definition.

@@ -9,8 +9,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "zipserv/bf16.h"
-#include "zipserv/gemm.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/gemm.h"
 #include "zipserv/oracle/locate.h"
 
 namespace zipserv::oracle {

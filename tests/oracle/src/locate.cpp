@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <bit>
 
-#include "zipserv/decode.h"
-#include "zipserv/fragment_layout.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/fragment_layout.h"
+#include "zipserv/reference/tile_layout.h"
 
 namespace zipserv::oracle {
 namespace {

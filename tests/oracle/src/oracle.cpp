@@ -9,10 +9,10 @@
 #include <random>
 #include <utility>
 
-#include "zipserv/bf16.h"
-#include "zipserv/decode.h"
-#include "zipserv/element_code.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/encode.h"
 #include "zipserv/oracle/locate.h"
 
 namespace zipserv::oracle {

@@ -6,10 +6,10 @@
 
 #include <memory>
 
-#include "zipserv/decode.h"
+#include "zipserv/reference/decode.h"
 #include "zipserv/oracle/builtin_engines.h"
 #include "zipserv/oracle/engine.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/tile_layout.h"
 
 namespace zipserv::oracle::test {
 

@@ -7,8 +7,8 @@
 #include <bit>
 
 #include "corpus_expectations.h"
-#include "zipserv/decoder_faults.h"
-#include "zipserv/fragment_layout.h"
+#include "zipserv/emulation/decoder_faults.h"
+#include "zipserv/reference/fragment_layout.h"
 #include "zipserv/oracle/builtin_engines.h"
 
 namespace zipserv::oracle::test {

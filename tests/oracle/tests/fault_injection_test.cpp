@@ -8,9 +8,9 @@
 
 #include "broken_engines.h"
 #include "corpus_expectations.h"
-#include "zipserv/element_code.h"
-#include "zipserv/fragment_layout.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/fragment_layout.h"
+#include "zipserv/reference/tile_layout.h"
 
 namespace zipserv::oracle::test {
 namespace {

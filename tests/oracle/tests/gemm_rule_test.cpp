@@ -5,9 +5,9 @@
 #include <cmath>
 
 #include "corpus_expectations.h"
-#include "zipserv/bf16.h"
-#include "zipserv/decode.h"
-#include "zipserv/gemm.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/gemm.h"
 
 namespace zipserv::oracle::test {
 namespace {
@@ -104,7 +104,7 @@ TEST(OracleGemmRule, CanonicalNanIsAcceptedOnlyWhereDeclaredAndOnlyForNaN) {
     std::string name() const override { return "canonical-nan"; }
     std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
       std::vector<uint16_t> y(static_cast<size_t>(w.rows * n));
-      zipserv::gemm(w, x, n, y.data());
+      zipserv::zipgemm(w, x, n, y.data());
       bool broken = false;
       for (uint16_t& v : y) {
         const bool nan = (v & 0x7F80u) == 0x7F80u && (v & 0x7Fu) != 0;

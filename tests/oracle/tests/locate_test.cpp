@@ -5,11 +5,11 @@
 #include <set>
 
 #include "corpus_expectations.h"
-#include "zipserv/decode.h"
-#include "zipserv/element_code.h"
-#include "zipserv/fragment_layout.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/fragment_layout.h"
 #include "zipserv/oracle/locate.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/tile_layout.h"
 
 namespace zipserv::oracle::test {
 namespace {

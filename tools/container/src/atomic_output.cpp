@@ -1,5 +1,5 @@
 // Atomic output: temp file + fsync + rename, removed on error and on SIGINT/SIGTERM.
-#include "zipserv/atomic_output.h"
+#include "zipserv/container/atomic_output.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,7 +14,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "zipserv/safetensors.h"
+#include "zipserv/container/safetensors.h"
 
 namespace zipserv::st {
 namespace {

@@ -1,11 +1,11 @@
 // for_each_bf16_weight(): one loop over the 2-D BF16 weights of plain and compressed models.
-#include "zipserv/bf16_weights.h"
+#include "zipserv/container/bf16_weights.h"
 
 #include "bf16_span.h"
-#include "zipserv/checksum.h"
-#include "zipserv/compressed_model.h"
-#include "zipserv/decode.h"
-#include "zipserv/safetensors.h"
+#include "zipserv/container/checksum.h"
+#include "zipserv/container/compressed_model.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/container/safetensors.h"
 
 namespace zipserv::st {
 

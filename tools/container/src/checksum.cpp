@@ -1,5 +1,5 @@
 // XXH3-128 through the header-only build of xxHash, so no library has to be found at link time.
-#include "zipserv/checksum.h"
+#include "zipserv/container/checksum.h"
 
 #include <cstdio>
 

@@ -6,9 +6,9 @@
 #include "compression_plan.h"
 #include "parallel_tasks.h"
 #include "row_bands.h"
-#include "zipserv/atomic_output.h"
-#include "zipserv/compressed_model.h"
-#include "zipserv/encode.h"
+#include "zipserv/container/atomic_output.h"
+#include "zipserv/container/compressed_model.h"
+#include "zipserv/reference/encode.h"
 
 namespace zipserv::st {
 namespace {

@@ -1,6 +1,6 @@
 // Opening a compressed model: every cross-check between the original header, the per-tensor
 // records and the stored tensors happens here, before anything is decoded.
-#include "zipserv/compressed_model.h"
+#include "zipserv/container/compressed_model.h"
 
 #include <algorithm>
 #include <climits>
@@ -11,10 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include "row_bands.h"
-#include "zipserv/block_tile_band.h"
-#include "zipserv/checksum.h"
-#include "zipserv/decode.h"
-#include "zipserv/tca_tbe_sizing.h"
+#include "zipserv/reference/block_tile_band.h"
+#include "zipserv/container/checksum.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/container/tca_tbe_sizing.h"
 
 namespace zipserv::st {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "parallel_tasks.h"
 #include "row_bands.h"
-#include "zipserv/checksum.h"
+#include "zipserv/container/checksum.h"
 
 namespace zipserv::st::detail {
 

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/compressed_model.h"
-#include "zipserv/safetensors.h"
-#include "zipserv/safetensors_writer.h"
-#include "zipserv/tca_tbe_sizing.h"
+#include "zipserv/container/compressed_model.h"
+#include "zipserv/container/safetensors.h"
+#include "zipserv/container/safetensors_writer.h"
+#include "zipserv/container/tca_tbe_sizing.h"
 
 namespace zipserv::st::detail {
 

@@ -8,8 +8,8 @@
 
 #include "parallel_tasks.h"
 #include "row_bands.h"
-#include "zipserv/atomic_output.h"
-#include "zipserv/compressed_model.h"
+#include "zipserv/container/atomic_output.h"
+#include "zipserv/container/compressed_model.h"
 
 namespace zipserv::st {
 

@@ -1,6 +1,6 @@
 // inspect(): per-tensor TCA-TBE figures, read from a compressed model or predicted for a plain
 // one by the compressor's own plan.
-#include "zipserv/model_stats.h"
+#include "zipserv/container/model_stats.h"
 
 #include <algorithm>
 #include <bit>
@@ -10,7 +10,7 @@
 
 #include "compression_plan.h"
 #include "parallel_tasks.h"
-#include "zipserv/compressed_model.h"
+#include "zipserv/container/compressed_model.h"
 
 namespace zipserv::st {
 namespace {

@@ -12,8 +12,8 @@
 #include <span>
 
 #include "bf16_span.h"
-#include "zipserv/block_tile_band.h"
-#include "zipserv/safetensors.h"
+#include "zipserv/reference/block_tile_band.h"
+#include "zipserv/container/safetensors.h"
 
 namespace zipserv::st::detail {
 

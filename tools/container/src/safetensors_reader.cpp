@@ -1,6 +1,6 @@
 // The safetensors reader: parse and validate the JSON header, then map the file read-only.
 // Every check a later reader relies on happens here, once, so bytes() needs no bounds logic.
-#include "zipserv/safetensors.h"
+#include "zipserv/container/safetensors.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -1,5 +1,5 @@
 // The safetensors writer: header layout first, bytes afterwards (see safetensors_writer.h).
-#include "zipserv/safetensors_writer.h"
+#include "zipserv/container/safetensors_writer.h"
 
 #include <cstdio>
 #include <cstring>
@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "zipserv/safetensors.h"
+#include "zipserv/container/safetensors.h"
 
 namespace zipserv::st {
 

@@ -1,13 +1,13 @@
 // Sizing pass: histogram -> window -> per-block-tile in-window counts -> array sizes.
-#include "zipserv/tca_tbe_sizing.h"
+#include "zipserv/container/tca_tbe_sizing.h"
 
 #include <stdexcept>
 #include <vector>
 
 #include "row_bands.h"
-#include "zipserv/compressed_matrix.h"
-#include "zipserv/encode.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/reference/encode.h"
+#include "zipserv/reference/tile_layout.h"
 
 namespace zipserv::st {
 namespace {

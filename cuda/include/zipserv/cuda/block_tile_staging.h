@@ -2,7 +2,7 @@
  *  \brief Copying one K step's operands from global memory into one shared-memory stage in 16-B
  *         chunks: a compressed block tile (3 bitmaps, median offsets, both stream segments), a
  *         dense W tile, and the X (activation) tile with zero fill beyond N and K; and the way
- *         back for the decompression kernel (decoded tile -> row-major output, cut at M and K).
+ *         back for the decode kernel (decoded tile -> row-major output, cut at M and K).
  *
  *  Every function is called by all 128 threads of a block with the same arguments; thread `tid`
  *  moves chunks tid, tid + 128, ... through `copy16(dst, src, src_bytes)`. In the kernels copy16
@@ -17,7 +17,7 @@
 #include "zipserv/cuda/device_matrix.h"
 #include "zipserv/cuda/launch_plan.h"
 #include "zipserv/cuda/primitives.h"
-#include "zipserv/host_device.h"
+#include "zipserv/reference/host_device.h"
 
 namespace zipserv::cuda {
 inline namespace ZIPSERV_CUDA_TARGET {  // on_gpu or on_sim: see primitives.h
@@ -116,7 +116,7 @@ ZIPSERV_HD inline void stage_activation_tile(const uint16_t* x, int64_t n_total,
   }
 }
 
-/// The decompression kernel's Step 4: copies the decoded (64, kDecompressTileStride) bf16 tile of
+/// The decode kernel's Step 4: copies the decoded (64, kDecodeTileStride) bf16 tile of
 /// block tile (row0 / 64, col0 / 64) to `out` (m_total x k_total, row-major), only rows < m_total
 /// and columns < k_total. With `out_rows_16b_aligned` (k_total % 8 == 0 and out 16-B aligned)
 /// every 8-element chunk is wholly inside or outside K, so one 16-B store per chunk; otherwise
@@ -131,7 +131,7 @@ ZIPSERV_HD inline void store_decoded_tile(const uint16_t* tile, uint16_t* out, i
       const int r = c / 8, chunk = c % 8;
       if (r < rows && 8 * chunk < cols) {
         uint16_t* dst = out + (row0 + r) * k_total + col0 + 8 * chunk;  // 16-B aligned
-        const uint16_t* src = tile + r * kDecompressTileStride + 8 * chunk;  // 16-B aligned (144-B rows)
+        const uint16_t* src = tile + r * kDecodeTileStride + 8 * chunk;  // 16-B aligned (144-B rows)
         dev::st_global(reinterpret_cast<dev::Vec16*>(dst), dev::ld_shared<dev::Vec16>(src));
       }
     }
@@ -139,7 +139,7 @@ ZIPSERV_HD inline void store_decoded_tile(const uint16_t* tile, uint16_t* out, i
     for (int e = tid; e < kTileM * kTileK; e += kThreadsPerBlock) {
       const int r = e / kTileK, c = e % kTileK;
       if (r < rows && c < cols)
-        dev::st_global(out + (row0 + r) * k_total + col0 + c, dev::ld_shared<uint16_t>(tile + r * kDecompressTileStride + c));
+        dev::st_global(out + (row0 + r) * k_total + col0 + c, dev::ld_shared<uint16_t>(tile + r * kDecodeTileStride + c));
     }
   }
 }

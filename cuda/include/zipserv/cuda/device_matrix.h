@@ -14,7 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "zipserv/compressed_matrix.h"
+#include "zipserv/reference/compressed_matrix.h"
 
 struct CUstream_st;   // = cudaStream_t's pointee
 struct cublasContext; // = cublasHandle_t's pointee
@@ -131,7 +131,7 @@ void launch_zipgemm(const CompressedView& w, const uint16_t* x, int64_t n, uint1
 /// The same kernel structure reading a dense W tile instead of decoding one: ZipGEMM's
 /// bit-exact twin (equal output for equal split_k, because the MMAs see the same operands in
 /// the same order; A columns beyond K are set to +0 in both, see zero_a_beyond_k()).
-void launch_gemm_uncompressed(const DenseView& w, const uint16_t* x, int64_t n, uint16_t* y, float* workspace,
+void launch_gemm_dense(const DenseView& w, const uint16_t* x, int64_t n, uint16_t* y, float* workspace,
                               size_t workspace_bytes, int split_k, CUstream_st* stream);
 
 /// The fused kernel's trace build: also writes every lane's A registers of every block tile to
@@ -140,7 +140,7 @@ void launch_zipgemm_trace(const CompressedView& w, const uint16_t* x, int64_t n,
                           size_t workspace_bytes, int split_k, uint32_t* trace, CUstream_st* stream);
 
 /// Decompresses W into `out`: device (M, K) row-major bf16 (only those M * K elements written).
-void launch_decompress(const CompressedView& w, uint16_t* out, CUstream_st* stream);
+void launch_decode(const CompressedView& w, uint16_t* out, CUstream_st* stream);
 
 /// cuBLAS BF16 GEMM in the same layouts (GPU backend only): cublasGemmEx(OP_T, OP_N, M, N, K, W lda=K, X ldb=K,
 /// Y ldc=M), FP32 compute, CUBLAS_GEMM_DEFAULT, default (tensor-core) math mode. The caller

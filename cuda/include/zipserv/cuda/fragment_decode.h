@@ -1,7 +1,7 @@
 /*! \file fragment_decode.h
  *  \brief One lane's decode of one A-fragment register from a FragTile's three bitmap words and
  *         the block tile's two stream segments: the inner step of the fused ZipGEMM kernel and
- *         of the decompression kernel (spec section C).
+ *         of the decode kernel (spec section C).
  *
  *  The functions are ZIPSERV_HD and take `lane` as an argument (only the kernel entry reads
  *  threadIdx), so the host tests call exactly the code the GPU runs, for all 32 lanes, and
@@ -17,9 +17,9 @@
 #include <cstdint>
 
 #include "zipserv/cuda/primitives.h"
-#include "zipserv/element_code.h"
-#include "zipserv/fragment_layout.h"
-#include "zipserv/host_device.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/fragment_layout.h"
+#include "zipserv/reference/host_device.h"
 
 namespace zipserv::cuda {
 inline namespace ZIPSERV_CUDA_TARGET {  // on_gpu or on_sim: see primitives.h

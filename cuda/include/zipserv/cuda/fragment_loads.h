@@ -18,9 +18,9 @@
 #include "zipserv/cuda/fragment_decode.h"
 #include "zipserv/cuda/primitives.h"
 #include "zipserv/cuda/launch_plan.h"
-#include "zipserv/fragment_layout.h"
-#include "zipserv/host_device.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/fragment_layout.h"
+#include "zipserv/reference/host_device.h"
+#include "zipserv/reference/tile_layout.h"
 
 namespace zipserv::cuda {
 inline namespace ZIPSERV_CUDA_TARGET {  // on_gpu or on_sim: see primitives.h
@@ -107,9 +107,9 @@ ZIPSERV_HD inline void load_b_fragment(const uint16_t* x_tile, int slice, int n8
   }
 }
 
-/// The decompression kernel's decode: warp `strip` decodes its 16 x 64 strip of the staged block
+/// The decode kernel's decode: warp `strip` decodes its 16 x 64 strip of the staged block
 /// tile, slice by slice and register by register, and writes each register's two values to the
-/// (64, kDecompressTileStride) bf16 tile at a_frag_coord().
+/// (64, kDecodeTileStride) bf16 tile at a_frag_coord().
 /// REFERENCE: tile[r][c] = zipserv::decode_element(m, 64 gm + r, 64 gk + c) for rows 16 strip..+15.
 ZIPSERV_HD inline void decode_strip_into_tile(const unsigned char* stage, const SharedLayout& l, uint8_t start_exp,
                                               int strip, int lane, uint16_t* tile) {
@@ -122,7 +122,7 @@ ZIPSERV_HD inline void decode_strip_into_tile(const unsigned char* stage, const 
 #endif
     for (int reg = 0; reg < kARegsPerLane; ++reg) {
       const FragCoord lo = a_frag_coord(lane, reg, 0);  // high half at (lo.row, lo.col + 1)
-      dev::st_shared<uint32_t>(tile + (16 * strip + lo.row) * kDecompressTileStride + 16 * slice + lo.col, a[reg]);
+      dev::st_shared<uint32_t>(tile + (16 * strip + lo.row) * kDecodeTileStride + 16 * slice + lo.col, a[reg]);
     }
   }
 }

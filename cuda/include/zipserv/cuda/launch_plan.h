@@ -20,7 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "zipserv/host_device.h"
+#include "zipserv/reference/host_device.h"
 
 namespace zipserv::cuda {
 
@@ -108,16 +108,16 @@ ZIPSERV_HD constexpr SharedLayout dense_gemm_layout(int tile_n) {
   return l;
 }
 
-/// Row stride (elements) of the decompression kernel's output tile: 64 + 8 bf16 = 144 B, so a
+/// Row stride (elements) of the decode kernel's output tile: 64 + 8 bf16 = 144 B, so a
 /// warp's fragment writes hit 32 different banks and each row still starts 16-B aligned.
-inline constexpr int kDecompressTileStride = kTileK + 8;
+inline constexpr int kDecodeTileStride = kTileK + 8;
 
-/// Shared-memory layout of the decompression kernel: one stage (no pipeline) plus the decoded
+/// Shared-memory layout of the decode kernel: one stage (no pipeline) plus the decoded
 /// (64, 72) bf16 output tile, placed where the X tile would be.
-ZIPSERV_HD constexpr SharedLayout decompress_layout(int max_hf, int max_full) {
+ZIPSERV_HD constexpr SharedLayout decode_layout(int max_hf, int max_full) {
   SharedLayout l{};
   l.x_offset = 0;  // (64, 72) bf16 decoded tile
-  l.bitmap_offset = kTileM * kDecompressTileStride * 2;
+  l.bitmap_offset = kTileM * kDecodeTileStride * 2;
   l.median_offset = l.bitmap_offset + 3 * 64 * 8;
   l.hf_offset = l.median_offset + 4 * 2 * 4;
   l.full_offset = l.hf_offset + round_up_int(max_hf, 16);
@@ -146,9 +146,9 @@ struct GridShape {
 /// (ceil(N / TILE_N), min(Mp / 64, kMaxGridY), split_k).
 GridShape gemm_grid(int64_t m, int64_t n, int split_k);
 
-/// Grid of the decompression kernel: x = block-tile columns, y = block rows, each capped at
+/// Grid of the decode kernel: x = block-tile columns, y = block rows, each capped at
 /// kMaxGridY (blocks loop over both).
-GridShape decompress_grid(int64_t m, int64_t k);
+GridShape decode_grid(int64_t m, int64_t k);
 
 /// Chooses the split-K count from the shape and the number of SMs: 1 when the M x N blocks
 /// alone fill the device, otherwise enough splits for about two blocks per SM, but at least

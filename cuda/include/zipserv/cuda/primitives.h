@@ -3,7 +3,7 @@
  *         implementations: PTX for the GPU (primitives_ptx.h, chosen under nvcc) and the cuda-sim
  *         CPU simulator (primitives_sim.h, chosen under a host C++ compiler).
  *
- *  The kernels (zipgemm_kernel.cuh, decompress_kernel.cuh, split_k_reduction.cuh) and their
+ *  The kernels (zipgemm_kernel.cuh, decode_kernel.cuh, split_k_reduction.cuh) and their
  *  ZIPSERV_HD steps use only these, CUDA's index variables and `__syncthreads()`, so the same
  *  source compiles with nvcc for sm_80 / sm_90 and with g++ or clang++ into a CPU build, with no
  *  `#ifdef` inside a kernel body. Namespace zipserv::cuda::dev:

@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-#include "zipserv/host_device.h"
+#include "zipserv/reference/host_device.h"
 
 namespace zipserv::cuda {
 inline namespace ZIPSERV_CUDA_TARGET {

@@ -14,7 +14,7 @@
 #include <source_location>
 #include <stdexcept>
 
-#include "zipserv/bf16.h"
+#include "zipserv/reference/bf16.h"
 #include "zipserv/cuda/sim/device_calls.h"
 
 /// \cond HOST_STAND_INS

@@ -1,8 +1,8 @@
 /*! \file zipgemm.h
- *  \brief The CUDA implementation's host API: decompress, fragment trace, ZipGEMM, its dense
+ *  \brief The CUDA implementation's host API: decode, fragment trace, ZipGEMM, its dense
  *         twin and cuBLAS, each from host arrays to host arrays (plain C++, no CUDA types).
  *
- *  Layouts are those of zipserv/gemm.h: W M x K row-major (compressed), X N x K row-major,
+ *  Layouts are those of zipserv/reference/gemm.h: W M x K row-major (compressed), X N x K row-major,
  *  Y M x N column-major (Y[n * M + m]). Every function validates its input before touching the
  *  device (zipserv::validate() on a CompressedMatrix: FormatError; bad shapes or pointers:
  *  std::invalid_argument), so those errors are reported even on a machine without a GPU.
@@ -15,10 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/compressed_matrix.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/reference/gemm.h"
 #include "zipserv/cuda/device_matrix.h"
 #include "zipserv/cuda/launch_plan.h"
-#include "zipserv/mma_numerics.h"
+#include "zipserv/reference/mma_numerics.h"
 
 namespace zipserv::cuda {
 
@@ -33,9 +34,11 @@ bool device_available();
 /// where it gave one. Never throws.
 std::string unavailable_reason();
 
-/// Decompresses on the GPU with the standalone decompression kernel: the logical rows x cols
+/// Decodes on the GPU with the standalone decode kernel: the logical rows x cols
 /// matrix, row-major BF16. Must equal zipserv::decode(m) bit for bit.
-std::vector<uint16_t> decompress(const CompressedMatrix& m);
+std::vector<uint16_t> decode(const CompressedMatrix& m);
+/// decode() into `out`, which holds rows * cols patterns.
+void decode_into(const CompressedMatrix& m, uint16_t* out);
 
 /// \}
 
@@ -53,25 +56,20 @@ std::vector<uint32_t> trace_lane_fragments(const CompressedMatrix& m, int split_
 /// \addtogroup stage_gemm
 /// \{
 
-/// Options of a GEMM call.
-struct ZipGemmOptions {
-  int split_k = 0;  ///< 0 = choose_split_k(M, K, N, SM count); else 1..min(K/64, kMaxSplitK)
-  /// Shared-memory stages of the cp.async pipeline: 2 (double buffer), or 3, the three-stage
-  /// variant (zipgemm() only: two K steps in flight while one computes).
-  int pipeline_stages = 2;
-};
+/// Y = W X with the fused ZipGEMM kernel, written to y (M x N column-major, M * N patterns).
+/// `options.split_k` 0 chooses automatic_split_k(); otherwise 1..min(K/64, kMaxSplitK).
+/// `options.pipeline_stages` 2 (double buffer) or 3 (two K steps in flight while one computes).
+/// `options.threads` is not used.
+void zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, uint16_t* y, const GemmOptions& options = {});
 
-/// Y = W X with the fused ZipGEMM kernel; returns Y (M x N column-major).
-std::vector<uint16_t> zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n,
-                              const ZipGemmOptions& options = {});
+/// The same kernel structure reading dense BF16 W (row-major m x k), written to y. ZipGEMM must
+/// equal it bit for bit at the same split count: that is what lossless means for serving. Runs
+/// the two-stage pipeline only.
+void gemm_dense(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n, uint16_t* y,
+                const GemmOptions& options = {});
 
-/// The same kernel structure reading dense BF16 W (row-major m x k). ZipGEMM must equal it bit for
-/// bit at the same split count: that is what lossless means for serving.
-std::vector<uint16_t> gemm_uncompressed(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n,
-                                        const ZipGemmOptions& options = {});
-
-/// cuBLAS BF16 GemmEx(OP_T, OP_N), FP32 compute, default algorithm (tensor cores).
-std::vector<uint16_t> cublas_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n);
+/// cuBLAS BF16 GemmEx(OP_T, OP_N), FP32 compute, default algorithm (tensor cores), written to y.
+void cublas_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n, uint16_t* y);
 
 /// Runs one mma.sync.m16n8k16 BF16 -> FP32 per problem on this thread's backend and returns D:
 /// a: (problems, 16, 16) bf16 row-major, b: (problems, 16, 8) bf16 (k, n), c: (problems, 16, 8)

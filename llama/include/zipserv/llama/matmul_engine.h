@@ -2,7 +2,7 @@
  *  \brief The matmul engine: the one interface through which the forward pass multiplies by a
  *         weight matrix, and the registry that names the engines (`--engine NAME`).
  *
- *  Every multiplication of the forward pass is Y = W X in zipserv::gemm's layouts:
+ *  Every multiplication of the forward pass is Y = W X in the layouts of zipserv/reference/gemm.h:
  *
  *      W   M x K   the weight (compressed or dense BF16)
  *      X   n x K   row-major BF16: n tokens' activations
@@ -26,7 +26,7 @@
  *    std::unique_ptr<zipserv::llama::EngineWeights> prepare_dense(const uint16_t* w, int64_t m, int64_t k) const override;
  *    void zipgemm(const zipserv::llama::EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override;
  *    void decompress_gemm(const zipserv::llama::EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override;
- *    void dense_gemm(const zipserv::llama::EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override;
+ *    void gemm_dense(const zipserv::llama::EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const override;
  *    int64_t decompress_from_n() const override { return 64; }  // measured: docs/results/llama.md
  *  };
  *  const bool registered = zipserv::llama::register_engine(
@@ -46,7 +46,7 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/compressed_matrix.h"
+#include "zipserv/reference/compressed_matrix.h"
 #include "zipserv/llama/config.h"
 
 namespace zipserv::llama {
@@ -80,7 +80,7 @@ class MatmulEngine {
   /// Y = W X by decompressing W into a dense scratch matrix, then a dense GEMM.
   virtual void decompress_gemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const = 0;
   /// Y = W X on weights from prepare_dense().
-  virtual void dense_gemm(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const = 0;
+  virtual void gemm_dense(const EngineWeights& w, const uint16_t* x, int64_t n, uint16_t* y) const = 0;
 
   /// The stage rule's crossover: a compressed multiplication of n >= decompress_from_n() tokens
   /// runs decompress_gemm(), a smaller one zipgemm(). Measured per engine (bench/llama).

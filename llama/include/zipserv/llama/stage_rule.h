@@ -25,7 +25,7 @@ namespace zipserv::llama {
 enum class MatmulPath {
   fused_zipgemm = 0,     ///< MatmulEngine::zipgemm(): straight from the compressed weights
   decompress_dense = 1,  ///< MatmulEngine::decompress_gemm(): prefill past the crossover
-  dense = 2,             ///< MatmulEngine::dense_gemm(): original weights (or a raw-kept matrix)
+  dense = 2,             ///< MatmulEngine::gemm_dense(): original weights (or a raw-kept matrix)
 };
 
 /// The name of a path ("fused ZipGEMM", "decompress + dense GEMM", "dense GEMM").

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/compressed_matrix.h"
+#include "zipserv/reference/compressed_matrix.h"
 #include "zipserv/llama/config.h"
 
 namespace zipserv::llama {

@@ -11,7 +11,7 @@
 
 #include <memory>
 
-#include "zipserv/mma_numerics.h"
+#include "zipserv/reference/mma_numerics.h"
 #include "zipserv/oracle/engine.h"
 
 namespace zipserv::oracle {
@@ -34,7 +34,7 @@ std::unique_ptr<Engine> make_emulation_engine(int split_k = 1);
 /// True when this build contains the CUDA kernels (zipserv::cuda).
 bool cuda_built();
 
-/// "cuda": zipserv::cuda::decompress, trace_lane_fragments and zipgemm (tensor cores: another
+/// "cuda": zipserv::cuda::decode, trace_lane_fragments and zipgemm (tensor cores: another
 /// summation order). Unavailable when CUDA is not built or no device is present.
 std::unique_ptr<Engine> make_cuda_engine();
 

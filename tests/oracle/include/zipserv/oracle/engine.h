@@ -48,7 +48,7 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/compressed_matrix.h"
+#include "zipserv/reference/compressed_matrix.h"
 
 namespace zipserv::oracle {
 

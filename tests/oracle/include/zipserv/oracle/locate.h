@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "zipserv/compressed_matrix.h"
+#include "zipserv/reference/compressed_matrix.h"
 #include "zipserv/oracle/checkpoint.h"
 
 namespace zipserv::oracle {

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/compressed_matrix.h"
+#include "zipserv/reference/compressed_matrix.h"
 #include "zipserv/oracle/checkpoint.h"
 #include "zipserv/oracle/engine.h"
 #include "zipserv/oracle/gemm_rule.h"

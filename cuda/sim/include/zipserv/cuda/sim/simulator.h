@@ -6,8 +6,8 @@
  *  A launch mirrors `kernel<<<grid, block, shared_bytes>>>(args)`:
  *
  *  \code
- *  sim::launch("decompress_kernel", grid, block, shared_bytes, options,
- *              [=] { decompress_kernel(w, layout, rows, cols, aligned, out); });
+ *  sim::launch("decode_kernel", grid, block, shared_bytes, options,
+ *              [=] { decode_kernel(w, layout, rows, cols, aligned, out); });
  *  \endcode
  *
  *  Every CUDA thread of a block is a fiber (Boost.Context); a block's fibers run on one CPU
@@ -39,7 +39,7 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/mma_numerics.h"
+#include "zipserv/reference/mma_numerics.h"
 
 namespace zipserv::cuda::sim {
 

@@ -1,5 +1,5 @@
-/*! \file decompress_kernel.cuh
- *  \brief The standalone decompression kernel (the prefill path: decompress, then a dense GEMM):
+/*! \file decode_kernel.cuh
+ *  \brief The standalone decode kernel (the prefill path: decode, then a dense GEMM):
  *         TCA-TBE -> row-major BF16, one block tile per block and K step, decoded with the same
  *         per-lane function as the fused kernel.
  */
@@ -13,16 +13,16 @@
 #include "zipserv/cuda/fragment_loads.h"
 #include "zipserv/cuda/launch_plan.h"
 #include "zipserv/cuda/primitives.h"
-#include "zipserv/fragment_layout.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/fragment_layout.h"
+#include "zipserv/reference/tile_layout.h"
 
 namespace zipserv::cuda {
 inline namespace ZIPSERV_CUDA_TARGET {  // on_gpu or on_sim: see primitives.h
 
 /// Grid (min(Kp/64, 65535), min(Mp/64, 65535)), block 128, dynamic shared memory
-/// decompress_layout(max_hf, max_full).total_bytes. `out` is (M, K) row-major.
+/// decode_layout(max_hf, max_full).total_bytes. `out` is (M, K) row-major.
 __global__ void __launch_bounds__(kThreadsPerBlock)
-    decompress_kernel(const CompressedView w, const SharedLayout l, int64_t block_rows, int64_t block_cols,
+    decode_kernel(const CompressedView w, const SharedLayout l, int64_t block_rows, int64_t block_cols,
                       bool out_rows_16b_aligned, uint16_t* out) {
   // Steps:
   //  1. For each block tile (gm, gk) this block owns (grid-stride in both directions):

@@ -15,8 +15,8 @@
 
 #include <cstdint>
 
-#include "zipserv/bf16.h"
-#include "zipserv/host_device.h"
+#include "zipserv/reference/bf16.h"
+#include "zipserv/reference/host_device.h"
 
 namespace zipserv {
 

@@ -26,19 +26,34 @@
 
 #include <cstdint>
 
-#include "zipserv/compressed_matrix.h"
+#include "zipserv/reference/compressed_matrix.h"
 
 namespace zipserv {
 
 /// \defgroup stage_gemm GEMM
 /// \{
 
+/// How a GEMM call splits its work: one struct for the emulation's and the CUDA implementation's
+/// zipgemm() and gemm_dense(). A field an implementation has no use for is ignored; the reference
+/// takes none, because it is the definition the others are compared with.
+struct GemmOptions {
+  /// K ranges summed separately into FP32 partials, then added in split order 0, 1, ...
+  /// 0 (the default): the implementation chooses, which is 1 on the CPU (the reference's order,
+  /// bit for bit) and choose_split_k() for the device on a GPU. 1: the reference's order.
+  /// Negative: rejected with std::invalid_argument.
+  int split_k = 0;
+  /// CPU worker threads; 0 = one per hardware thread. The output never depends on it.
+  int threads = 0;
+  /// CUDA: shared-memory stages of the cp.async pipeline, 2 (double buffer) or 3 (zipgemm() only).
+  int pipeline_stages = 2;
+};
+
 /// Y = W X on uncompressed weights, in the summation order above.
 void gemm_dense(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n, uint16_t* y);
 
 /// Y = W X with W compressed: decodes W, then gemm_dense(). X is N x W.cols, Y is W.rows x N.
-void gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, uint16_t* y);
-
+/// The emulation's and the CUDA zipgemm() compute the same Y without a decoded copy of W.
+void zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, uint16_t* y);
 /// \}
 
 }  // namespace zipserv

@@ -25,7 +25,7 @@
 
 #include <cstdint>
 
-#include "zipserv/compressed_matrix.h"
+#include "zipserv/reference/compressed_matrix.h"
 
 namespace zipserv {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/mma_numerics.h"
+#include "zipserv/reference/mma_numerics.h"
 
 namespace zipserv {
 

@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "zipserv/compressed_matrix.h"
-#include "zipserv/fragment_layout.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/reference/fragment_layout.h"
 
 namespace zipserv {
 

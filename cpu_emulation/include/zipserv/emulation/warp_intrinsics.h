@@ -13,7 +13,7 @@
 #include <bit>
 #include <cstdint>
 
-#include "zipserv/fragment_layout.h"
+#include "zipserv/reference/fragment_layout.h"
 
 namespace zipserv::emu {
 

@@ -15,7 +15,7 @@
 
 #include <cstdint>
 
-#include "zipserv/lane_decode.h"
+#include "zipserv/emulation/lane_decode.h"
 
 namespace zipserv::emu {
 

@@ -23,8 +23,8 @@
 #include <array>
 #include <cstdint>
 
-#include "zipserv/fragment_layout.h"
-#include "zipserv/mma_numerics.h"
+#include "zipserv/reference/fragment_layout.h"
+#include "zipserv/reference/mma_numerics.h"
 
 namespace zipserv::emu {
 

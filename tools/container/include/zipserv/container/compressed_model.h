@@ -53,8 +53,8 @@
 #include <string_view>
 #include <vector>
 
-#include "zipserv/compressed_matrix.h"
-#include "zipserv/safetensors.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/container/safetensors.h"
 
 namespace zipserv::st {
 

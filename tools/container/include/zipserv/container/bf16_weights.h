@@ -13,7 +13,7 @@
 #include <span>
 #include <string>
 
-#include "zipserv/compressed_matrix.h"
+#include "zipserv/reference/compressed_matrix.h"
 
 namespace zipserv::st {
 

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/tile_layout.h"
 
 namespace zipserv {
 

@@ -24,7 +24,7 @@
 
 #include <cstdint>
 
-#include "zipserv/host_device.h"
+#include "zipserv/reference/host_device.h"
 
 namespace zipserv {
 

@@ -8,7 +8,7 @@
  *      d = c + sum_{k=0..15} a[k] * b[k]      (a: one row of A, b: one column of B)
  *
  *  and the hardware is free to add those 17 terms in any order and precision PTX does not pin
- *  down. `ieee_sequential` is the reference GEMM's order (zipserv/gemm.h); the others are models
+ *  down. `ieee_sequential` is the reference GEMM's order (zipserv/reference/gemm.h); the others are models
  *  of real tensor cores.
  */
 #pragma once

@@ -1,4 +1,4 @@
-// Tests of the decompression kernel and of the fused kernel's fragment trace, each run on the GPU
+// Tests of the decode kernel and of the fused kernel's fragment trace, each run on the GPU
 // (`/gpu`, labels `cuda;gpu`, skipped visibly without a device) and on cuda-sim (`/sim`).
 #include <gtest/gtest.h>
 
@@ -10,10 +10,10 @@
 #include "cuda_test_inputs.h"
 #include "gpu_test_support.h"
 #include "zipserv/cuda/zipgemm.h"
-#include "zipserv/decode.h"
-#include "zipserv/encode.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/encode.h"
 #ifdef ZIPSERV_HAVE_CONTAINER
-#include "zipserv/safetensors.h"
+#include "zipserv/container/safetensors.h"
 #endif
 
 namespace zipserv::cuda {
@@ -30,9 +30,9 @@ struct Shape {
 // Tile-edge shapes: below, at and above the 64 block tile in each direction, and a long K.
 const std::vector<Shape> kEdgeShapes = {{1, 1}, {7, 9}, {63, 65}, {64, 64}, {172, 64}, {16, 4096}, {130, 200}};
 
-void expect_decompress_exact(const CompressedMatrix& m, const std::vector<uint16_t>& original, const std::string& what) {
-  const std::vector<uint16_t> gpu = decompress(m);
-  const std::vector<uint16_t> ref = decode(m);
+void expect_decode_exact(const CompressedMatrix& m, const std::vector<uint16_t>& original, const std::string& what) {
+  const std::vector<uint16_t> gpu = cuda::decode(m);
+  const std::vector<uint16_t> ref = zipserv::decode(m);
   ASSERT_EQ(gpu.size(), ref.size()) << what;
   for (size_t i = 0; i < ref.size(); ++i) {
     ASSERT_EQ(gpu[i], ref[i]) << what << ": element (" << i / m.cols << ", " << i % m.cols << ")";
@@ -42,19 +42,19 @@ void expect_decompress_exact(const CompressedMatrix& m, const std::vector<uint16
 
 TEST_P(Decompress, AllPatternsAtEveryWindowEdge) {
   const auto w = test::all_patterns();
-  expect_decompress_exact(encode(w.data(), 256, 256), w, "best window");
+  expect_decode_exact(encode(w.data(), 256, 256), w, "best window");
   // 255: window [0, 6] touches exponent 0 (the official sign-flip bug, spec G.1); 248: [249, 255].
   for (int start : {255, 0, 120, 248, 254})
-    expect_decompress_exact(encode_with_start_exp(w.data(), 256, 256, static_cast<uint8_t>(start)), w,
+    expect_decode_exact(encode_with_start_exp(w.data(), 256, 256, static_cast<uint8_t>(start)), w,
                             "start_exp " + std::to_string(start));
 }
 
 TEST_P(Decompress, TileEdgeShapes) {
   for (const Shape s : kEdgeShapes) {
     const auto g = test::gaussian_values(s.rows * s.cols, 0.02, 11 + s.rows);
-    expect_decompress_exact(encode(g.data(), s.rows, s.cols), g, "gaussian " + std::to_string(s.rows) + "x" + std::to_string(s.cols));
+    expect_decode_exact(encode(g.data(), s.rows, s.cols), g, "gaussian " + std::to_string(s.rows) + "x" + std::to_string(s.cols));
     const auto r = test::random_bit_patterns(s.rows * s.cols, 5 + s.cols);
-    expect_decompress_exact(encode(r.data(), s.rows, s.cols), r, "random bits " + std::to_string(s.rows) + "x" + std::to_string(s.cols));
+    expect_decode_exact(encode(r.data(), s.rows, s.cols), r, "random bits " + std::to_string(s.rows) + "x" + std::to_string(s.cols));
   }
 }
 
@@ -64,9 +64,9 @@ TEST_P(Decompress, GuardBandsAndUnalignedRows) {
     const CompressedMatrix m = encode(g.data(), s.rows, s.cols);
     const DeviceCompressedMatrix d = DeviceCompressedMatrix::upload(m);
     test::GuardedBuffer<uint16_t> out(static_cast<size_t>(s.rows * s.cols));
-    launch_decompress(d.view(), out.data(), nullptr);
+    launch_decode(d.view(), out.data(), nullptr);
     EXPECT_EQ(out.download(), g) << s.rows << "x" << s.cols;
-    EXPECT_TRUE(out.guards_intact()) << "decompress wrote outside its output, " << s.rows << "x" << s.cols;
+    EXPECT_TRUE(out.guards_intact()) << "decode wrote outside its output, " << s.rows << "x" << s.cols;
   }
 }
 
@@ -75,7 +75,7 @@ TEST_P(Decompress, RealFixtures) {
   for (const char* file : {"stories260K.safetensors", "use-lite-en.safetensors"}) {
     for (const st::Bf16Matrix& t : st::load_bf16_matrices(std::string(ZIPSERV_DATA_DIR) + "/" + file)) {
       const CompressedMatrix m = encode(t.values.data(), t.rows, t.cols);
-      expect_decompress_exact(m, t.values, std::string(file) + ":" + t.name);
+      expect_decode_exact(m, t.values, std::string(file) + ":" + t.name);
       EXPECT_EQ(trace_lane_fragments(m), lane_fragments(m)) << file << ":" << t.name;
     }
   }

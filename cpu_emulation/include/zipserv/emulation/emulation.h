@@ -8,7 +8,7 @@
  *  a CompressedMatrix runs validate() first and throws FormatError on damaged input.
  *
  *  Exactness. decode() and lane_fragments() equal the reference bit for bit. zipgemm() with
- *  split_k = 1 and dense_gemm() equal zipserv::gemm / zipserv::gemm_dense bit for bit on any
+ *  split_k = 1 and gemm_dense() equal zipserv::zipgemm / zipserv::gemm_dense bit for bit on any
  *  input, Inf and values that round included: every output is summed in the reference's order
  *  (k ascending, product rounded to FP32, then added) and rounded to BF16 the same way. NaN
  *  outputs are NaN in both; their payload is whichever NaN operand the FP unit propagates, which
@@ -21,9 +21,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "zipserv/compressed_matrix.h"
-#include "zipserv/fragment_layout.h"
-#include "zipserv/lane_decode.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/reference/decode.h"
+#include "zipserv/reference/gemm.h"
+#include "zipserv/reference/fragment_layout.h"
+#include "zipserv/emulation/lane_decode.h"
 
 namespace zipserv::emu {
 
@@ -50,23 +52,20 @@ void decode_slice(const SliceBitmaps& bitmaps, StreamCursors cursors, const Stag
 /// lanes 4r..4r+3 of one register, stored as 16 contiguous bytes.
 void decode_into(const CompressedMatrix& m, uint16_t* out);
 
-/// decode_into() on `threads` std::threads, one block-tile row per work item (0 = all
-/// hardware threads); the result does not depend on `threads`.
-void decode_into(const CompressedMatrix& m, uint16_t* out, int threads);
+/// decode_into() on `options.threads` std::threads, one block-tile row per work item (0 or less:
+/// one per hardware thread); the result does not depend on the thread count.
+void decode_into(const CompressedMatrix& m, uint16_t* out, const DecodeOptions& options);
 
 /// returns r[i * cols + j] = W[i][j] (see decode_into()).
 std::vector<uint16_t> decode(const CompressedMatrix& m);
+
+/// decode() on `options.threads` threads.
+std::vector<uint16_t> decode(const CompressedMatrix& m, const DecodeOptions& options);
 
 /// \}
 
 /// \addtogroup stage_gemm
 /// \{
-
-/// How zipgemm() and dense_gemm() split the work.
-struct ZipGemmOptions {
-  int split_k = 1;  ///< K ranges summed separately, then added in split order; clamped to K/64 blocks
-  int threads = 0;  ///< worker threads; 0 = all hardware threads
-};
 
 /// A CompressedMatrix that validate() has passed: the CPU counterpart of uploading weights to the
 /// GPU once. validate() reads all three bitmaps, about half the compressed bytes, so checking on
@@ -85,27 +84,28 @@ class ValidatedWeights {
 };
 
 /// returns y[j * rows + i] = bf16(sum_k float(W[i][k]) * float(X[j][k]), k ascending): Y = W X
-/// straight from the compressed weights, in zipserv::gemm's layouts: X is n x w.cols
+/// straight from the compressed weights, in the layouts of zipserv/reference/gemm.h: X is n x w.cols
 /// row-major BF16, Y is w.rows x n column-major BF16 (Y[j * rows + i]). Work items are
 /// (block-tile row, 64-column N tile, split), run by `options.threads` std::threads; each worker
 /// holds one block tile's decoded registers at a time (4 strips), never a decompressed copy of W.
 /// For N tiles narrower than 4 columns (the GEMV) the 4 strips are multiplied together
 /// (mma_block_tile_rows()), otherwise strip by strip (mma_strip_rows()); same bits either way.
-/// Throws std::invalid_argument for n < 0 or split_k < 1.
+/// `options.split_k` 0 means 1; split counts above K/64 are clamped to K/64; `pipeline_stages` is
+/// not used on the CPU. Throws std::invalid_argument for n < 0 or split_k < 0.
 void zipgemm(const CompressedMatrix& w, const uint16_t* x, int64_t n, uint16_t* y,
-             const ZipGemmOptions& options = {});
+             const GemmOptions& options = {});
 
 /// zipgemm() on weights validated once beforehand (no per-call validate(); same bits).
 void zipgemm(const ValidatedWeights& w, const uint16_t* x, int64_t n, uint16_t* y,
-             const ZipGemmOptions& options = {});
+             const GemmOptions& options = {});
 
 /// returns y[j * m + i] = bf16(sum_k float(w[i * k + kk]) * float(X[j][kk]), kk ascending): the
 /// same Highway GEMM code reading uncompressed BF16 weights (m x k row-major): fragments
 /// are loaded with 16-byte row copies instead of decoded (with a software prefetch a few block
-/// tiles ahead, as a strip's 16 rows are k * 2 bytes apart), so zipgemm() / dense_gemm()
+/// tiles ahead, as a strip's 16 rows are k * 2 bytes apart), so zipgemm() / gemm_dense()
 /// isolates the decode cost against the bytes saved. Equals zipserv::gemm_dense bit for bit.
-void dense_gemm(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n, uint16_t* y,
-                int threads = 0);
+void gemm_dense(const uint16_t* w, int64_t m, int64_t k, const uint16_t* x, int64_t n, uint16_t* y,
+                const GemmOptions& options = {});
 
 /// The SIMD MMA of one strip, as the GEMM runs it: for each of `ncols` columns n, the four
 /// mma_m16n8k16 of slices 0..3 in a row, computed across the 16 rows instead of across lanes:

@@ -24,9 +24,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "zipserv/compressed_matrix.h"
-#include "zipserv/element_code.h"
-#include "zipserv/exponent_window.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/reference/element_code.h"
+#include "zipserv/reference/exponent_window.h"
 
 namespace zipserv {
 

@@ -17,7 +17,7 @@
 #include <functional>
 #include <span>
 
-#include "zipserv/exponent_window.h"
+#include "zipserv/reference/exponent_window.h"
 
 namespace zipserv::st {
 

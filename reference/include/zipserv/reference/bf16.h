@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "zipserv/host_device.h"
+#include "zipserv/reference/host_device.h"
 
 namespace zipserv {
 

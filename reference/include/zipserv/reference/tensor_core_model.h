@@ -32,7 +32,7 @@
 #include <span>
 #include <string_view>
 
-#include "zipserv/mma_numerics.h"
+#include "zipserv/reference/mma_numerics.h"
 
 namespace zipserv {
 

@@ -22,9 +22,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "zipserv/compressed_matrix.h"
-#include "zipserv/fragment_layout.h"
-#include "zipserv/tile_layout.h"
+#include "zipserv/reference/compressed_matrix.h"
+#include "zipserv/reference/fragment_layout.h"
+#include "zipserv/reference/tile_layout.h"
 
 namespace zipserv::emu {
 
