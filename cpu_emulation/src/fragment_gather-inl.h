@@ -140,9 +140,9 @@ HWY_INLINE void PrefetchBytes(const void* begin, const void* end) {
   for (const char* p = static_cast<const char*>(begin); p < static_cast<const char*>(end); p += 64) hwy::Prefetch(p);
 }
 
-/// Asks the caches for part `part` of `parts` equal parts of everything block tile `t` of `m` is
-/// decoded from: its bitmaps (three arrays) and its two stream segments. The fused GEMM's twin of PrefetchDenseStrip(): its five
-/// arrays are read front to back, but the hardware prefetcher alone left it waiting for memory
+/// Asks the caches for part `part` of `parts` equal parts of everything block tile `t` of `m`
+/// is decoded from: its bitmaps (three arrays) and its two stream segments. The fused GEMM's
+/// twin of PrefetchDenseStrip(): its five arrays are read front to back, but the hardware prefetcher alone left it waiting for memory
 /// (this prefetch measured 6-9% faster on a 4096 x 14336 GEMV; into L1, since into L2 as for
 /// the dense rows measured 20% slower).
 HWY_INLINE void PrefetchCompressedTile(const CompressedMatrix& m, int64_t t, int part, int parts) {

@@ -31,7 +31,6 @@
 #endif
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -45,21 +44,20 @@
 #include <immintrin.h>
 #endif
 
-
 HWY_BEFORE_NAMESPACE();  // why: compiles what follows with this target's instruction set
 namespace zipserv::emu::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 #if HWY_TARGET != HWY_SCALAR
-/// returns the table of exponent-field bytes of `start_exp` (exponent_field_bytes()) as a
-/// vector: computed once per decode call, looked up once per FragTile row.
 // Row r of a FragTile is byte r of its bitmap words in memory only on a little-endian machine.
 static_assert(std::endian::native == std::endian::little, "the table-driven expand reads bitmap bytes in little-endian order");
 
-/// Computed in vectors (the strip decode asks for it every strip; the scalar loop of
-/// exponent_field_bytes() cost about a hundred instructions): entry e holds, for code c = e % 8,
-/// field = ((start_exp + c) mod 256) << 7, low byte (e < 8) = bit 0 of the sum at bit 7, high
-/// byte (e >= 8) = the sum >> 1; entries 0 and 8 (code 0) are 0.
+/// returns the 16-byte table the codes are looked up in: entry c (0..7) is the low byte of the
+/// exponent field ((start_exp + c) mod 256) << 7, entry 8 + c its high byte; code 0 (a fallback
+/// element) gives 0 in both, so the element's fallback value can be OR-ed in. Asked for once
+/// per strip, so computed in vectors (a scalar loop cost about a hundred instructions): the
+/// low byte is bit 0 of the sum at bit 7, the high byte the sum >> 1.
+/// REFERENCE: rebuild_bf16()'s exponent field, bits 7..14 of the BF16.
 HWY_INLINE hn::Vec<hn::Full128<uint8_t>> ExponentFieldBytes(uint8_t start_exp) {
   const hn::Full128<uint8_t> d;
   alignas(16) static constexpr uint8_t kCodes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7};
@@ -68,9 +66,7 @@ HWY_INLINE hn::Vec<hn::Full128<uint8_t>> ExponentFieldBytes(uint8_t start_exp) {
   const auto sum = hn::Add(hn::Load(d, kCodes), hn::Set(d, start_exp));  // mod 256
   const auto low = hn::And(hn::ShiftLeft<7>(sum), hn::Set(d, uint8_t{0x80}));
   const auto high = hn::ShiftRight<1>(sum);
-  const auto fields = hn::Or(hn::And(low, hn::Load(d, kLowBytes)), hn::And(high, hn::Load(d, kHighBytes)));
-  // REFERENCE: exponent_field_bytes(start_exp) (expand_tables.h)
-  return fields;
+  return hn::Or(hn::And(low, hn::Load(d, kLowBytes)), hn::And(high, hn::Load(d, kHighBytes)));
 }
 
 /// Whether DecodeRowsTableExpand() takes its exponent fields from WriteExponentFields(): where a
@@ -200,8 +196,8 @@ HWY_INLINE StreamCursors DecodeRowsTableExpand(const uint8_t* HWY_RESTRICT b1, c
   const V sign_and_mantissa = hn::BitCast(d8, hn::Set(hn::Full128<uint16_t>(), uint16_t{0x807F}));
   const uint8_t* HWY_RESTRICT sm_first = st.sign_mantissa + cursors.hf;
   const uint8_t* HWY_RESTRICT sm_next = sm_first;
-  // Row j's fallback entries start at full_first + 2 (8j - high-frequency elements before it):
-  // full_back holds full_first - 2 (those elements), the row adds 16j as an address offset.
+  // Row j's fallback entries start 2 (8j - h) bytes after the cursor, h = the high-frequency
+  // elements before the row: full_back = cursor - 2h, and the row adds 16j as an address offset.
   const uint8_t* HWY_RESTRICT full_back = reinterpret_cast<const uint8_t*>(st.full + cursors.full);
   uint8_t* HWY_RESTRICT out_bytes = reinterpret_cast<uint8_t*>(out);  // (rows, C8) bf16
   const uint8_t* HWY_RESTRICT tables = reinterpret_cast<const uint8_t*>(&kRowExpandTables);
