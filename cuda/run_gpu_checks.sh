@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# run_gpu_checks.sh: what a session with a GPU runs to check and measure the CUDA part.
+# run_gpu_checks.sh: build the CUDA part on a machine with an NVIDIA GPU, run its GPU tests and
+# the sanitizers on the kernels, and measure ZipGEMM against cuBLAS.
 #
-#   cuda/run_gpu_checks.sh LOG_DIR [BUILD_DIR]          (from the repository root)
+# usage: cuda/run_gpu_checks.sh LOG_DIR [BUILD_DIR]      (from the repository root)
+#   LOG_DIR    where every step writes its log (created if missing)
+#   BUILD_DIR  the CMake build directory (default: build-gpu)
+#   e.g.       cuda/run_gpu_checks.sh /tmp/zipserv-gpu-logs
 #
-# On the lent GPU machine (no package registry): first, here, `cuda/download_gpu_deps.sh`; then
-# run with `carry: [".deb"]`, e.g. device run: `cuda/run_gpu_checks.sh $OUT/logs` .
+# Needs nvcc, CMake, cuBLAS and compute-sanitizer (the CUDA toolkit) and the build dependencies
+# (scripts/setup-debian.sh). On a GPU machine without internet access, run
+# cuda/download_gpu_deps.sh first on a machine that has it and copy its .deb directory into the
+# repository root (or name it with DEPS_DIR=...): the packages are unpacked into
+# BUILD_DIR/deps-root, never into /.
 #
 # Steps (select with STEPS="build test sanitize bench", default all; each logs to LOG_DIR):
 #   build     configure for sm_90 (H100/H200; ZIPSERV_CUDA_ARCH=80 for an A100) with ptxas -v,
@@ -13,8 +20,14 @@
 #   test      ctest -L gpu (and the host-only cuda tests)                -> ctest_gpu.log ctest_cuda_host.log
 #   sanitize  compute-sanitizer memcheck, racecheck, synccheck on small filters -> sanitizer_*.log
 #   bench     bench_zipgemm_cuda (Markdown tables)                      -> bench.md bench.stderr
+# Other settings: JOBS (parallel build jobs, default: every core), BENCH_ARGS (passed to the
+# benchmark).
 # Exit code: number of failed steps (0 = all passed).
 set -u
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then  # the comment above is the usage
+  sed -n '2,/^[^#]/p' "$0" | sed '$d; s/^# \{0,1\}//'
+  exit 0
+fi
 LOG_DIR=${1:?usage: cuda/run_gpu_checks.sh LOG_DIR [BUILD_DIR]}
 BUILD_DIR=${2:-build-gpu}
 STEPS=${STEPS:-build test sanitize bench}
@@ -26,7 +39,7 @@ step() { echo "== $1: $2"; }
 has_step() { [[ " $STEPS " == *" $1 "* ]]; }
 
 # Dependencies the GPU machine lacks: .deb files fetched beforehand by cuda/download_gpu_deps.sh
-# (carried in DEPS_DIR, default .deb) are unpacked into a private prefix, never into /.
+# (copied into DEPS_DIR, default .deb) are unpacked into a private prefix, never into /.
 DEPS_DIR=${DEPS_DIR:-.deb}
 DEPS_ARGS=()
 if compgen -G "$DEPS_DIR/*.deb" > /dev/null; then

@@ -59,6 +59,7 @@ HWY_INLINE void RunGemmItem(const GemmPlan& plan, int64_t index) {
   std::vector<float> acc(static_cast<size_t>(kStripsPerBlockTile * ncols * kStripRows), 0.0f);  // (S4, ncols, M16) f32
   BlockTileStage stage;                                 // staged streams of the last block tiles
   const int64_t kb_begin = plan.split_begin(item.split), kb_end = plan.split_begin(item.split + 1);
+  //! [work item loop]
   for (int64_t gk = kb_begin; gk < kb_end; ++gk) {      // Step 1
     const int64_t t = item.block_row * plan.block_cols + gk, col0 = gk * kBlockTileDim;
     // Step 2: the block tile's stream segments (in place, or staged near the arrays' end)
@@ -87,6 +88,7 @@ HWY_INLINE void RunGemmItem(const GemmPlan& plan, int64_t index) {
       }
     }
   }
+  //! [work item loop]
   for (int s = 0; s < kStripsPerBlockTile; ++s)         // Step 5
     for (int c = 0; c < ncols; ++c)
       for (int r = 0; r < kStripRows; ++r) {

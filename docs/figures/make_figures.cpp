@@ -37,34 +37,51 @@ using namespace zipserv;
 
 namespace {
 
-// A minimal SVG canvas: rectangles, text and lines, written in drawing order.
+// A minimal SVG canvas: rectangles, text and lines, written in drawing order. The canvas grows to
+// hold everything drawn on it: save() writes a viewBox around the extent of every shape and every
+// text (whose width is estimated from its length), so a long title or footer can never be clipped
+// by a canvas size chosen by hand. The docs.site test measures the real text in a browser.
 class Svg {
  public:
-  Svg(int width, int height) : width_(width), height_(height) {}
   void rect(double x, double y, double w, double h, const std::string& fill, const std::string& stroke = "#444",
             double stroke_width = 0.5) {
     body_ << "<rect x='" << x << "' y='" << y << "' width='" << w << "' height='" << h << "' fill='" << fill
           << "' stroke='" << stroke << "' stroke-width='" << stroke_width << "'/>\n";
+    cover(x, y, x + w, y + h);
   }
   void text(double x, double y, const std::string& s, int size = 10, const std::string& anchor = "middle",
             const std::string& weight = "normal") {
     body_ << "<text x='" << x << "' y='" << y << "' font-size='" << size << "' text-anchor='" << anchor
           << "' font-weight='" << weight << "' font-family='sans-serif'>" << s << "</text>\n";
+    // Width estimate, on the wide side: DejaVu Sans (a common default sans-serif) sets these
+    // labels at about 0.45 em per character, bold 0.55 em; ascent 0.8 em, descent 0.25 em.
+    const double w = s.size() * size * (weight == "bold" ? 0.62 : 0.55);
+    const double x0 = anchor == "start" ? x : anchor == "end" ? x - w : x - w / 2;
+    cover(x0, y - 0.8 * size, x0 + w, y + 0.25 * size);
   }
   void line(double x1, double y1, double x2, double y2, const std::string& stroke, double width) {
     body_ << "<line x1='" << x1 << "' y1='" << y1 << "' x2='" << x2 << "' y2='" << y2 << "' stroke='" << stroke
           << "' stroke-width='" << width << "'/>\n";
+    cover(std::min(x1, x2) - width / 2, std::min(y1, y2) - width / 2, std::max(x1, x2) + width / 2,
+          std::max(y1, y2) + width / 2);
   }
   void save(const std::string& path) const {
     std::ofstream f(path);
     if (!f) throw std::runtime_error("cannot write " + path);
-    f << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width_ << "' height='" << height_ << "' viewBox='0 0 "
-      << width_ << ' ' << height_ << "'>\n<rect width='100%' height='100%' fill='white'/>\n"
+    const double margin = 12;
+    const long x0 = std::lround(std::floor(x0_ - margin)), y0 = std::lround(std::floor(y0_ - margin));
+    const long w = std::lround(std::ceil(x1_ + margin)) - x0, h = std::lround(std::ceil(y1_ + margin)) - y0;
+    f << "<svg xmlns='http://www.w3.org/2000/svg' width='" << w << "' height='" << h << "' viewBox='" << x0 << ' '
+      << y0 << ' ' << w << ' ' << h << "'>\n<rect x='" << x0 << "' y='" << y0 << "' width='" << w << "' height='" << h
+      << "' fill='white'/>\n"
       << body_.str() << "</svg>\n";
   }
 
  private:
-  int width_, height_;
+  void cover(double x0, double y0, double x1, double y1) {
+    x0_ = std::min(x0_, x0), y0_ = std::min(y0_, y0), x1_ = std::max(x1_, x1), y1_ = std::max(y1_, y1);
+  }
+  double x0_ = 1e9, y0_ = 1e9, x1_ = -1e9, y1_ = -1e9;  // extent of everything drawn so far
   std::ostringstream body_;
 };
 
@@ -82,7 +99,7 @@ const char* const kRegColour[4] = {"#cfe2ff", "#d1f2d1", "#ffe3c4", "#f3d1f2"};
 // The m16n8k16 A operand: every element labelled with the lane, register and half holding it.
 void lane_map(const std::string& dir) {
   const int cell = 46, left = 40, top = 64;
-  Svg svg(left + 16 * cell + 20, top + 16 * cell + 60);
+  Svg svg;
   svg.text(left + 8 * cell, 22, "mma.m16n8k16 A operand (16 x 16 BF16): lane T and register a_i.h of each element", 14,
            "middle", "bold");
   svg.text(left + 8 * cell, 40, "from a_frag_coord(lane, reg, half); h = 0 low / 1 high 16 bits of the register", 11);
@@ -118,7 +135,7 @@ void fragtile_bits(const std::string& dir, const std::string& data_dir) {
     const CompressedMatrix cm = encode(m.values.data(), m.rows, m.cols);
     const char* code_colour[8] = {"#ff9d9d", "#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5"};
     const int cell = 64, left = 30, top = 56;
-    Svg svg(left + 8 * cell + 250, top + 8 * cell + 40);
+    Svg svg;
     svg.text(left + 4 * cell, 22, "FragTile 0 of stories260K " + name + " (rows 0-7, cols 0-7)", 14, "middle", "bold");
     svg.text(left + 4 * cell, 42, "cell: bit k = 8r + c | 3-bit code (b3 b2 b1) | lane that decodes it (k / 2)", 11);
     for (int k = 0; k < 64; ++k) {
@@ -158,7 +175,7 @@ void fragtile_bits(const std::string& dir, const std::string& data_dir) {
 // A 64x64 block tile: strips (colour), slices (thick lines), FragTiles numbered in storage order.
 void tile_hierarchy(const std::string& dir) {
   const int cell = 56, left = 90, top = 56;
-  Svg svg(left + 8 * cell + 30, top + 8 * cell + 70);
+  Svg svg;
   svg.text(left + 4 * cell, 22, "One 64 x 64 block tile: FragTiles (8 x 8) in storage order", 14, "middle", "bold");
   svg.text(left + 4 * cell, 42, "from place_element(): index = 16 s + 4 q + 2 j + i; a_(2j+i) is the mma register", 11);
   for (int fr = 0; fr < 8; ++fr)
@@ -195,7 +212,7 @@ void histogram(const std::string& dir, const std::string& data_dir, const std::s
     if (h[e] * 2000 >= w.total) first = std::min(first, e), last = std::max(last, e), peak = std::max(peak, h[e]);
   first = std::min(first, w.lo - 1), last = std::max(last, w.lo + 7);
   const int bar = 30, left = 60, top = 60, height = 260;
-  Svg svg(left + (last - first + 1) * bar + 40, top + height + 80);
+  Svg svg;
   char title[256];
   std::snprintf(title, sizeof title, "%s: exponents of %llu BF16 weights in %zu matrices", fixture.c_str(),
                 static_cast<unsigned long long>(w.total), tensors);
@@ -253,9 +270,8 @@ void tensor_core_alignment(const std::string& dir, const std::string& data_dir) 
   const int sum_top = block.lsb_exponent + std::bit_width(magnitude) - 1;
   const int hi = std::max(block.anchor_exponent + 1, sum_top), lo = block.lsb_exponent - 8;
   const int cell = 13, row = 17, left = 250, top = 78, columns = hi - lo + 1;
-  const int rows = block.count + 3;
   const int width = std::max(left + columns * cell + 30, 1020);
-  Svg svg(width, top + rows * row + 110);
+  Svg svg;
   char title[160];
   std::snprintf(title, sizeof title,
                 "sm90 (H100): measured case %zu of data/tensor-core-validation/H100, aligned and truncated", pick + 1);

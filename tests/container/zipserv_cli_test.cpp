@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "cli_test_util.h"
@@ -55,6 +57,148 @@ TEST(ZipservCli, HelpListsEveryCommand) {
 #endif
 }
 
+#ifndef ZIPSERV_EXPECTED_VERSION
+#error "ZIPSERV_EXPECTED_VERSION must be project(VERSION) of the top-level CMakeLists.txt"
+#endif
+
+// The version printed is the one CMake's project(VERSION) declares.
+TEST(ZipservCli, VersionIsTheProjectVersion) {
+  ScratchDir dir;
+  ASSERT_TRUE(std::regex_match(ZIPSERV_EXPECTED_VERSION, std::regex(R"(\d+\.\d+(\.\d+)*)"))) << ZIPSERV_EXPECTED_VERSION;
+  for (const char* args : {"--version", "version"}) {
+    const CommandResult r = zipserv(dir, args);
+    EXPECT_EQ(r.status, 0) << args;
+    EXPECT_EQ(r.out, std::string("zipserv ") + ZIPSERV_EXPECTED_VERSION + "\n") << args;
+    EXPECT_EQ(r.err, "") << args;
+  }
+  EXPECT_NE(zipserv(dir, "--help").out.find("--version"), std::string::npos);
+}
+
+// Not a terminal (the test captures stderr): compress ends with exactly one line, whose figures
+// are the files' real sizes. --quiet silences it.
+TEST(ZipservCli, CompressPrintsOneSummaryLineWhenStderrIsNotATerminal) {
+  ScratchDir dir;
+  const std::string in = fixture("stories260K.safetensors"), out = dir.file("m");
+  const CommandResult r = zipserv(dir, "compress " + in + " " + out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(r.err, m,
+                               std::regex("zipserv: " + out +
+                                          R"(: (\d+) tensors \((\d+) as TCA-TBE\), (\d+) -> (\d+) bytes, ratio ([0-9.]+), ([0-9.]+) s\n)")))
+      << r.err;
+  const auto json = nlohmann::json::parse(zipserv(dir, "inspect --json " + out).out);
+  int compressed = 0;
+  for (const auto& t : json["tensors"]) compressed += t["compressed"].get<bool>();
+  EXPECT_EQ(std::stoul(m[1]), json["tensors"].size());
+  EXPECT_EQ(std::stoi(m[2]), compressed);
+  EXPECT_GT(compressed, 0);
+  const uint64_t in_bytes = std::filesystem::file_size(in), out_bytes = std::filesystem::file_size(out);
+  EXPECT_EQ(std::stoull(m[3]), in_bytes);
+  EXPECT_EQ(std::stoull(m[4]), out_bytes);
+  EXPECT_NEAR(std::stod(m[5]), static_cast<double>(in_bytes) / static_cast<double>(out_bytes), 0.0005);
+  EXPECT_GE(std::stod(m[6]), 0.0);
+  const CommandResult quiet = zipserv(dir, "compress " + in + " " + out + " --force --quiet");
+  EXPECT_EQ(quiet.status, 0);
+  EXPECT_EQ(quiet.err, "");
+}
+
+// A plain model with empty 2-D BF16 tensors (0x64 and 64x0) next to a real weight: they stay
+// raw, inspect gives them ratio 1 (0 bytes kept as 0 bytes), and every other command works.
+TEST(ZipservCli, EmptyTensorsGoThroughEveryCommand) {
+  ScratchDir dir;
+  const std::string in = dir.file("plain.safetensors"), packed = dir.file("m"), back = dir.file("back");
+  zipserv::st::write_safetensors(in,
+                                 {{{"empty_rows", "BF16", {0, 64}}, {}},
+                                  {{"weight", "BF16", {128, 256}}, zipserv::test::bf16_weights(128 * 256, 3)},
+                                  {{"empty_cols", "BF16", {64, 0}}, {}}},
+                                 {});
+  for (const std::string& file : {in, packed}) {
+    if (file == packed) {
+      ASSERT_EQ(zipserv(dir, "compress " + in + " " + packed).status, 0);
+    }
+    const CommandResult json = zipserv(dir, "inspect --json " + file);
+    ASSERT_EQ(json.status, 0) << json.err;
+    const nlohmann::json j = nlohmann::json::parse(json.out);
+    ASSERT_EQ(j["tensors"].size(), 3u);
+    for (const auto& t : j["tensors"]) {
+      if (t["name"] == "weight") {
+        EXPECT_TRUE(t["compressed"].get<bool>()) << file;
+        continue;
+      }
+      EXPECT_FALSE(t["compressed"].get<bool>()) << t.dump();
+      EXPECT_EQ(t["stored_bytes"].get<uint64_t>(), 0u) << t.dump();
+      EXPECT_EQ(t["ratio"].get<double>(), 1.0) << t.dump();
+      EXPECT_EQ(t["note"], "empty") << t.dump();
+    }
+    // The text table: each empty tensor's row shows ratio 1.000, and the totals count 3 tensors.
+    const CommandResult text = zipserv(dir, "inspect " + file);
+    ASSERT_EQ(text.status, 0) << text.err;
+    std::istringstream lines(text.out);
+    int empty_rows = 0;
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.starts_with("empty_")) continue;
+      ++empty_rows;
+      EXPECT_NE(line.find(" 1.000  raw: empty"), std::string::npos) << line;
+    }
+    EXPECT_EQ(empty_rows, 2) << text.out;
+    EXPECT_NE(text.out.find("totals: 3 tensors"), std::string::npos) << text.out;
+  }
+  const CommandResult d = zipserv(dir, "decompress " + packed + " " + back);
+  ASSERT_EQ(d.status, 0) << d.err;
+  EXPECT_EQ(read_bytes(back), read_bytes(in));
+  const CommandResult v = zipserv(dir, "verify " + in + " " + packed);
+  EXPECT_EQ(v.status, 0) << v.err;
+  EXPECT_NE(v.out.find("identical"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("(3 tensors)"), std::string::npos) << v.out;
+}
+
+// Names of 90 characters: the text table shortens them in the middle, keeps every column where
+// the header puts it and says so; --json keeps them whole.
+TEST(ZipservCli, InspectKeepsLongNamesReadable) {
+  ScratchDir dir;
+  const std::string stem = "model.language_model.decoder.layers.17.self_attention.with_a_really_long_module_path.";
+  const std::vector<std::string> names = {stem + "q_proj.weight", stem + "k_proj.weight", "short"};
+  ASSERT_GE(names[0].size(), 90u);
+  std::vector<zipserv::st::TensorData> tensors;
+  uint32_t seed = 1;
+  for (const std::string& n : names)
+    tensors.push_back({{n, "BF16", {64, 128}}, zipserv::test::bf16_weights(64 * 128, seed++)});
+  const std::string file = dir.file("long.safetensors");
+  zipserv::st::write_safetensors(file, tensors, {});
+
+  const CommandResult text = zipserv(dir, "inspect " + file);
+  ASSERT_EQ(text.status, 0) << text.err;
+  std::vector<std::string> lines;
+  std::istringstream in(text.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 2 + names.size() + 2) << text.out;  // file, header, rows, totals, note
+  const size_t dtype_column = lines[1].find("dtype"), ratio_end = lines[1].find("ratio") + 5;
+  ASSERT_NE(dtype_column, std::string::npos);
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& row = lines[2 + i];
+    EXPECT_EQ(row.find("BF16"), dtype_column) << row;
+    EXPECT_TRUE(std::regex_match(row.substr(ratio_end - 5, 5), std::regex(R"(\d\.\d{3})"))) << row;  // under "ratio"
+    const std::string shown = row.substr(0, row.find_last_not_of(' ', dtype_column - 1) + 1);
+    EXPECT_LE(shown.size(), 40u) << row;
+    if (names[i].size() <= 40) {
+      EXPECT_EQ(shown, names[i]);
+    } else {
+      // The start, the marker and the end: the two long names stay told apart by their ends.
+      const size_t marker = shown.find("...");
+      ASSERT_NE(marker, std::string::npos) << row;
+      EXPECT_TRUE(names[i].starts_with(shown.substr(0, marker))) << row;
+      EXPECT_TRUE(names[i].ends_with(shown.substr(marker + 3))) << row;
+      EXPECT_NE(shown.find("_proj.weight"), std::string::npos) << row;
+    }
+  }
+  EXPECT_NE(lines[2].substr(0, 40), lines[3].substr(0, 40));
+  EXPECT_NE(lines.back().find("--json gives them in full"), std::string::npos) << lines.back();
+
+  const nlohmann::json j = nlohmann::json::parse(zipserv(dir, "inspect --json " + file).out);
+  for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ(j["tensors"][i]["name"], names[i]);
+}
+
 class CliRoundTrip : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(CliRoundTrip, CompressDecompressVerify) {
@@ -62,7 +206,7 @@ TEST_P(CliRoundTrip, CompressDecompressVerify) {
   const std::string original = fixture(GetParam()), packed = dir.file("m.zipserv"), back = dir.file("back");
   const CommandResult c = zipserv(dir, "compress " + original + " " + packed + " --threads 2");
   ASSERT_EQ(c.status, 0) << c.err;
-  EXPECT_EQ(c.err, "") << "stderr is not a terminal: nothing to say";
+  EXPECT_EQ(std::count(c.err.begin(), c.err.end(), '\n'), 1) << "stderr is not a terminal: one summary line";
   ASSERT_EQ(zipserv(dir, "decompress " + packed + " " + back).status, 0);
   EXPECT_EQ(read_bytes(original), read_bytes(back));  // `cmp original back`
   const CommandResult v = zipserv(dir, "verify " + original + " " + packed);

@@ -1,6 +1,5 @@
 // `zipserv compress IN OUT`: a safetensors model in, a compressed model (also safetensors) out.
-#include <unistd.h>
-
+#include <chrono>
 #include <cstdio>
 
 #include "commands.h"
@@ -16,18 +15,23 @@ const char* const kUsage =
     "  byte for byte. OUT is written atomically and never replaces IN.\n"
     "  --force      replace OUT if it exists\n"
     "  --threads N  worker threads (default: all cores)\n"
-    "  --quiet      no progress line\n";
+    "  --quiet      no progress line and no summary line\n"
+    "  Prints on stderr, unless --quiet: progress at a terminal, then one summary line\n"
+    "  `zipserv: OUT: T tensors (C as TCA-TBE), IN_BYTES -> OUT_BYTES bytes, ratio R, S s`.\n";
 
 int compress(const CommonArgs& a) {
   if (a.positional.size() != 2) throw UsageError{"compress needs IN and OUT"};
+  const auto start = std::chrono::steady_clock::now();
   const st::ConvertSummary s =
       st::compress_file(a.positional[0], a.positional[1], {a.threads, a.force, !a.quiet});
-  // Silent success in scripts and pipes; a one-line summary for a person at a terminal.
-  if (!a.quiet && isatty(STDERR_FILENO))
-    std::fprintf(stderr, "zipserv: %s: %d tensors, %d as TCA-TBE, %llu -> %llu bytes (ratio %.3f)\n",
+  const std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
+  // One line on stderr, where the progress goes, terminal or not: a log of a batch job records
+  // what each file gave.
+  if (!a.quiet)
+    std::fprintf(stderr, "zipserv: %s: %d tensors (%d as TCA-TBE), %llu -> %llu bytes, ratio %.3f, %.2f s\n",
                  a.positional[1].c_str(), s.tensors, s.compressed, static_cast<unsigned long long>(s.input_bytes),
                  static_cast<unsigned long long>(s.output_bytes),
-                 s.output_bytes ? static_cast<double>(s.input_bytes) / static_cast<double>(s.output_bytes) : 0.0);
+                 static_cast<double>(s.input_bytes) / static_cast<double>(s.output_bytes), seconds.count());
   return 0;
 }
 

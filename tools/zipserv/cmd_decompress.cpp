@@ -1,6 +1,5 @@
 // `zipserv decompress IN OUT`: a compressed model in, the original safetensors file out.
-#include <unistd.h>
-
+#include <chrono>
 #include <cstdio>
 
 #include "commands.h"
@@ -15,16 +14,19 @@ const char* const kUsage =
     "  tensor's checksum is checked before OUT appears; a damaged IN leaves no OUT behind.\n"
     "  --force      replace OUT if it exists\n"
     "  --threads N  worker threads (default: all cores)\n"
-    "  --quiet      no progress line\n";
+    "  --quiet      no progress line and no summary line\n";
 
 int decompress(const CommonArgs& a) {
   if (a.positional.size() != 2) throw UsageError{"decompress needs IN and OUT"};
+  const auto start = std::chrono::steady_clock::now();
   const st::ConvertSummary s =
       st::decompress_file(a.positional[0], a.positional[1], {a.threads, a.force, !a.quiet});
-  // Silent success in scripts and pipes; a one-line summary for a person at a terminal.
-  if (!a.quiet && isatty(STDERR_FILENO))
-    std::fprintf(stderr, "zipserv: %s: %d tensors (%d from TCA-TBE), %llu bytes\n", a.positional[1].c_str(),
-                 s.tensors, s.compressed, static_cast<unsigned long long>(s.output_bytes));
+  const std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
+  // One line on stderr, where the progress goes, terminal or not (as `zipserv compress`).
+  if (!a.quiet)
+    std::fprintf(stderr, "zipserv: %s: %d tensors (%d from TCA-TBE), %llu -> %llu bytes, %.2f s\n",
+                 a.positional[1].c_str(), s.tensors, s.compressed, static_cast<unsigned long long>(s.input_bytes),
+                 static_cast<unsigned long long>(s.output_bytes), seconds.count());
   return 0;
 }
 

@@ -51,7 +51,8 @@ void print_help(FILE* out) {
   std::fputs("usage: zipserv <command> [arguments]\n"
              "  Lossless TCA-TBE compression of BF16 safetensors models (ZipServ).\n\ncommands:\n", out);
   for (const Command& c : kCommands) std::fprintf(out, "  %-28s %s\n", c.synopsis, c.summary);
-  std::fputs("\n`zipserv help CMD` or `zipserv CMD --help` describes one command.\n", out);
+  std::fputs("\n`zipserv help CMD` or `zipserv CMD --help` describes one command; `zipserv --version`\n"
+             "prints the version.\n", out);
 }
 
 const Command* find_command(const char* name) {
@@ -70,6 +71,10 @@ int main(int argc, char** argv) {
   const std::string first = argv[1];
   if (first == "--help" || first == "-h" || (first == "help" && argc == 2)) {
     print_help(stdout);
+    return 0;
+  }
+  if (first == "--version" || first == "version") {
+    std::printf("zipserv %s\n", ZIPSERV_VERSION);
     return 0;
   }
   if (first == "help") {

@@ -19,6 +19,7 @@ void for_each_bf16_weight(const std::string& path, const std::function<void(cons
         if (t.dtype != "BF16" || t.shape.size() != 2) continue;
         const detail::Bf16Span values(file.bytes(t));
         visit(Bf16Weight{t.name, t.shape[0], t.shape[1], {values.data(), values.size()}, nullptr});
+        file.check_intact();  // what `visit` read was the file, not zeros past a shrunken end
       }
       return;
     }

@@ -25,7 +25,14 @@ void write_raw(const SafetensorsFile& file, const TensorInfo& t, AtomicOutputFil
   detail::SequentialRelease read(file, bytes);
   for (size_t at = 0; at < bytes.size(); at += detail::kPieceBytes) {
     const size_t n = std::min(detail::kPieceBytes, bytes.size() - at);
-    out.write_at(offset + at, bytes.subspan(at, n));
+    try {
+      out.write_at(offset + at, bytes.subspan(at, n));
+    } catch (const ContainerError&) {
+      // pwrite() reading past a shrunken end of the mapping fails with EFAULT (no SIGBUS):
+      // name the cause, not "Bad address".
+      file.check_intact();
+      throw;
+    }
     read.done_until(at + n);
   }
 }
@@ -49,6 +56,7 @@ void write_tca_tbe(const std::string& input, const SafetensorsFile& file, const 
   };
   detail::for_each_row_band(bytes, rows, cols, [&](const uint16_t* values, int64_t r0, int64_t n, std::span<const uint8_t> band_bytes) {
     CompressedMatrix band = encode_with_start_exp(values, n, cols, start_exp);
+    file.check_intact();  // the band encoded was the file's, not zeros read past a shrunken end
     for (size_t i = 0; i < band.global_offsets.size(); i += 2) {
       band.global_offsets[i] += static_cast<int32_t>(hf_end);
       band.global_offsets[i + 1] += static_cast<int32_t>(fb_end);
@@ -102,6 +110,7 @@ ConvertSummary compress_file(const std::string& input, const std::string& output
     file.release(*p.tensor);
     line.step(p.tensor->byte_size());
   });
+  file.check_intact();
   out.commit();
 
   ConvertSummary summary;

@@ -210,6 +210,7 @@ CompressedMatrix CompressedModel::read_matrix(const ModelEntry& entry, bool veri
   m.median_offsets = copy_array<int32_t>(f, *stored[4]);
   m.full = copy_array<uint16_t>(f, *stored[5]);
   m.sign_mantissa = copy_array<uint8_t>(f, *stored[6]);
+  f.check_intact();  // before validate(): zeros read past a shrunken end are no format error
   try {
     validate(m);
   } catch (const FormatError& e) {
@@ -292,6 +293,7 @@ void decode_tca_tbe_bands(const SafetensorsFile& f, const ModelEntry& entry, con
     }
     copy_range(arrays[6], hf_lo, hf_hi, band.sign_mantissa);
     copy_range(arrays[5], fb_lo, fb_hi, band.full);
+    f.check_intact();  // the band is the file's, not zeros read past a shrunken end
     decoded.resize(static_cast<size_t>(band.rows * cols));
     try {
       decode_band_into(band, g0, decoded.data());
@@ -321,6 +323,7 @@ void CompressedModel::decode_entry_in_pieces(
     for (size_t at = 0; at < bytes.size(); at += detail::kPieceBytes) {
       const auto part = bytes.subspan(at, std::min(detail::kPieceBytes, bytes.size() - at));
       checksum.update(part);
+      f.check_intact();  // `part` was read from the file, not past a shrunken end
       piece(at, part);
       read.done_until(at + part.size());
     }

@@ -22,6 +22,13 @@ std::string checksum_in_pieces(const SafetensorsFile& file, std::span<const uint
   return checksum.hex();
 }
 
+std::string raw_by_shape_reason(const std::string& dtype, const std::vector<int64_t>& shape) {
+  if (dtype != "BF16" || shape.size() != 2) return "not a 2-D BF16 tensor";
+  if (shape[0] == 0 || shape[1] == 0) return "empty";
+  if (!tca_tbe_shape_supported(shape[0], shape[1])) return "too large to encode (2^31 padded elements or more)";
+  return "";
+}
+
 std::vector<TensorPlan> plan_compression(const SafetensorsFile& file, int threads, bool progress) {
   const auto& tensors = file.tensors();
   std::vector<TensorPlan> plans(tensors.size());
@@ -32,11 +39,8 @@ std::vector<TensorPlan> plan_compression(const SafetensorsFile& file, int thread
     p.tensor = &t;
     const auto bytes = file.bytes(t);
     p.checksum = checksum_in_pieces(file, bytes);
-    if (t.dtype != "BF16" || t.shape.size() != 2) {
-      p.reason = "not a 2-D BF16 tensor";
-    } else if (!tca_tbe_shape_supported(t.shape[0], t.shape[1])) {
-      p.reason = "shape cannot be encoded (empty, or 2^31 padded elements or more)";
-    } else {
+    p.reason = raw_by_shape_reason(t.dtype, t.shape);
+    if (p.reason.empty()) {
       // Two passes, each releasing what it has read; a pass starts again at the first band.
       std::optional<SequentialRelease> read;
       p.sizes = size_tca_tbe(bytes, t.shape[0], t.shape[1], [&](std::span<const uint8_t> band) {
@@ -45,7 +49,7 @@ std::vector<TensorPlan> plan_compression(const SafetensorsFile& file, int thread
       });
       p.sized = true;
       if (static_cast<uint64_t>(p.sizes.payload_bytes()) >= t.byte_size())
-        p.reason = "TCA-TBE would not shrink it";
+        p.reason = kWouldNotShrinkReason;
       else
         p.storage = Storage::tca_tbe;
     }

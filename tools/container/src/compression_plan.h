@@ -27,6 +27,14 @@ struct TensorPlan {
   std::string checksum;   ///< XXH3-128 of its original bytes
 };
 
+/// Why a tensor of this dtype and shape is kept raw whatever its values ("not a 2-D BF16 tensor",
+/// "empty", "too large to encode ..."); empty if TCA-TBE can encode it. The compressor's plan and
+/// inspect() of a compressed model give the same words.
+std::string raw_by_shape_reason(const std::string& dtype, const std::vector<int64_t>& shape);
+
+/// The reason a tensor that TCA-TBE could encode is kept raw.
+inline constexpr const char* kWouldNotShrinkReason = "TCA-TBE would not shrink it";
+
 /// XXH3-128 of a tensor's mapped bytes, read in pieces whose pages are released as it goes.
 std::string checksum_in_pieces(const SafetensorsFile& file, std::span<const uint8_t> bytes);
 

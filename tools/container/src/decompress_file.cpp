@@ -37,6 +37,7 @@ ConvertSummary decompress_file(const std::string& input, const std::string& outp
     model.release(entries[i]);
     line.step(entries[i].original_bytes);
   });
+  model.file().check_intact();
   out.commit();
 
   ConvertSummary summary;
@@ -77,6 +78,7 @@ VerifyReport verify_files(const std::string& original_path, const std::string& c
         }
         read.done_until(offset + decoded.size());
       });
+      original.check_intact();  // a difference must be the file's, not zeros past a shrunken end
       if (first_difference != UINT64_MAX)
         problem = "tensor \"" + tensors[i].name + "\" differs from the original at byte " + std::to_string(first_difference);
       model.release(*e);

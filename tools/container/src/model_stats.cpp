@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdio>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,10 @@ namespace zipserv::st {
 namespace {
 
 double ratio_of(uint64_t a, uint64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
+
+// original / stored bytes. Nothing stored for nothing (an empty tensor, a model without TCA-TBE
+// weights) is no change: 1, not 0, which would read as "grew without bound".
+double size_ratio(uint64_t original, uint64_t stored) { return original == stored ? 1.0 : ratio_of(original, stored); }
 
 void set_window(TensorStats& s, uint8_t start_exp, uint64_t covered) {
   s.has_window = true;
@@ -50,10 +55,11 @@ ModelStats inspect_compressed(const CompressedModel& model, int threads) {
     s.shape = e.shape;
     s.original_bytes = e.original_bytes;
     s.stored_bytes = e.stored_bytes;
-    s.ratio = ratio_of(s.original_bytes, s.stored_bytes);
+    s.ratio = size_ratio(s.original_bytes, s.stored_bytes);
     if (e.storage == Storage::raw) {
-      // compress_file() keeps a 2-D BF16 tensor raw for one reason only: it would not shrink.
-      s.note = e.dtype == "BF16" && e.shape.size() == 2 ? "TCA-TBE would not shrink it" : "not a 2-D BF16 tensor";
+      // compress_file() keeps a tensor it could encode raw for one reason only: it would not shrink.
+      s.note = detail::raw_by_shape_reason(e.dtype, e.shape);
+      if (s.note.empty()) s.note = detail::kWouldNotShrinkReason;
       return;
     }
     const CompressedMatrix m = model.read_matrix(e, false);  // validated
@@ -89,7 +95,7 @@ ModelStats inspect_plain(const SafetensorsFile& file, int threads) {
       s.bits_per_weight = p.sizes.bits_per_weight();
     }
     s.stored_bytes = s.compressed ? static_cast<uint64_t>(p.sizes.payload_bytes()) : s.original_bytes;
-    s.ratio = ratio_of(s.original_bytes, s.stored_bytes);
+    s.ratio = size_ratio(s.original_bytes, s.stored_bytes);
     stats.tensors.push_back(std::move(s));
   }
   return stats;
@@ -101,8 +107,8 @@ double ModelStats::coverage() const { return ratio_of(compressed_covered, compre
 double ModelStats::bits_per_weight() const {
   return compressed_weights ? 8.0 * static_cast<double>(compressed_payload_bytes) / static_cast<double>(compressed_weights) : 0.0;
 }
-double ModelStats::weights_ratio() const { return ratio_of(compressed_original_bytes, compressed_payload_bytes); }
-double ModelStats::file_ratio() const { return ratio_of(original_file_bytes, compressed_file_bytes); }
+double ModelStats::weights_ratio() const { return size_ratio(compressed_original_bytes, compressed_payload_bytes); }
+double ModelStats::file_ratio() const { return size_ratio(original_file_bytes, compressed_file_bytes); }
 
 ModelStats inspect(const std::string& path, int threads) {
   ModelStats stats;
@@ -160,16 +166,35 @@ std::string stats_to_json(const ModelStats& stats) {
   return j.dump(2) + "\n";
 }
 
+std::string elide_middle(const std::string& name, size_t width) {
+  const size_t marker = std::strlen(kElisionMarker);
+  if (name.size() <= width) return name;
+  if (width <= marker) return name.substr(0, width);  // no room for a marker
+  // The end gets two thirds: names of one model share their start ("model.layers.") and differ
+  // towards the end ("17.self_attn.q_proj.weight").
+  size_t head = (width - marker) / 3, tail_begin = name.size() - (width - marker - head);
+  // Cut between UTF-8 characters, never inside one (continuation bytes are 10xxxxxx).
+  auto continuation = [&](size_t i) { return i < name.size() && (static_cast<uint8_t>(name[i]) & 0xC0) == 0x80; };
+  while (head > 0 && continuation(head)) --head;
+  while (continuation(tail_begin)) ++tail_begin;
+  return name.substr(0, head) + kElisionMarker + name.substr(tail_begin);
+}
+
 std::string stats_to_text(const ModelStats& stats) {
-  // The name column is as wide as the longest name, so every row lines up whatever the model.
-  int name_width = 6;
-  for (const TensorStats& s : stats.tensors) name_width = std::max(name_width, static_cast<int>(s.name.size()));
+  // The name column is as wide as the longest name, up to kNameColumnWidth, so every row lines
+  // up whatever the model and a long name cannot push the figures off the screen.
+  size_t name_width = 6;
+  bool elided = false;
+  for (const TensorStats& s : stats.tensors) {
+    name_width = std::max(name_width, std::min(s.name.size(), kNameColumnWidth));
+    elided = elided || s.name.size() > kNameColumnWidth;
+  }
   std::string out;
   char line[1024];
   std::snprintf(line, sizeof line, "%s (%s)\n", stats.path.c_str(),
                 stats.is_compressed_model ? "compressed model" : "plain model: what compression would give");
   out += line;
-  std::snprintf(line, sizeof line, "%-*s  %-5s %-11s %-9s %8s %7s %7s  %s\n", name_width, "tensor", "dtype", "shape",
+  std::snprintf(line, sizeof line, "%-*s  %-5s %-11s %-9s %8s %7s %7s  %s\n", static_cast<int>(name_width), "tensor", "dtype", "shape",
                 "window", "coverage", "bits/w", "ratio", "stored as");
   out += line;
   for (const TensorStats& s : stats.tensors) {
@@ -180,7 +205,8 @@ std::string stats_to_text(const ModelStats& stats) {
       std::snprintf(bits, sizeof bits, "%.3f", s.bits_per_weight);
     }
     const std::string stored_as = s.compressed ? "tca-tbe" : "raw: " + s.note;
-    out += s.name + std::string(static_cast<size_t>(name_width) - s.name.size(), ' ');
+    const std::string name = elide_middle(s.name, name_width);
+    out += name + std::string(name_width - name.size(), ' ');
     std::snprintf(line, sizeof line, "  %-5s %-11s %-9s %8s %7s %7.3f  %s\n", s.dtype.c_str(), shape_text(s.shape).c_str(),
                   window, coverage, bits, s.ratio, stored_as.c_str());
     out += line;
@@ -192,6 +218,9 @@ std::string stats_to_text(const ModelStats& stats) {
                 stats.bits_per_weight(), stats.weights_ratio(), static_cast<unsigned long long>(stats.original_file_bytes),
                 static_cast<unsigned long long>(stats.compressed_file_bytes), stats.file_ratio());
   out += line;
+  if (elided)
+    out += "names longer than " + std::to_string(kNameColumnWidth) + " characters are shortened in the middle (\"" +
+           kElisionMarker + "\"); --json gives them in full\n";
   return out;
 }
 

@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "truncation_guard.h"
+
 namespace zipserv::st {
 
 static_assert(std::endian::native == std::endian::little,
@@ -138,9 +140,24 @@ struct SafetensorsFile::Impl {
   uint64_t header_bytes = 0;
   SafetensorsHeader header;
   std::vector<uint8_t> owned;    // the bytes of a file made by from_bytes(); empty for a mapping
+  int fd = -1;                   // kept open to see the file's size now (check_intact())
+  std::unique_ptr<detail::TruncationGuard> guard;  // a read past a shrunken end reads zeros
   bool mapped() const { return map != nullptr && owned.empty(); }
   ~Impl() {
+    guard.reset();  // before munmap: the address range may be reused at once
     if (mapped()) munmap(const_cast<uint8_t*>(map), size);
+    if (fd >= 0) ::close(fd);
+  }
+
+  void check_intact() const {
+    if (!mapped()) return;
+    if (guard->shrank())
+      fail(path, "the file shrank while it was being read: a read went past its new end (truncated by another "
+                 "program?)");
+    struct stat st {};
+    if (fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) < size)
+      fail(path, "the file shrank from " + std::to_string(size) + " to " + std::to_string(st.st_size) +
+                     " bytes since it was opened (truncated by another program?)");
   }
 
   // Everything open() and from_bytes() check once `map` and `size` are set.
@@ -184,10 +201,16 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
     fail(path, "too short for a safetensors file (" + std::to_string(impl->size) + " bytes)");
   }
   void* m = mmap(nullptr, impl->size, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (m == MAP_FAILED) fail(path, std::string("cannot map: ") + std::strerror(errno));
+  if (m == MAP_FAILED) {
+    const int error = errno;
+    ::close(fd);
+    fail(path, std::string("cannot map: ") + std::strerror(error));
+  }
+  impl->fd = fd;
   impl->map = static_cast<const uint8_t*>(m);
+  impl->guard = std::make_unique<detail::TruncationGuard>(m, impl->size);
   impl->validate_layout();
+  impl->check_intact();  // the header just read may have been zeros
   return SafetensorsFile(std::move(impl));
 }
 
@@ -220,7 +243,10 @@ const TensorInfo* SafetensorsFile::find(std::string_view name) const {
   return nullptr;
 }
 
+void SafetensorsFile::check_intact() const { impl_->check_intact(); }
+
 std::span<const uint8_t> SafetensorsFile::bytes(const TensorInfo& tensor) const {
+  check_intact();
   // A TensorInfo from another file could point anywhere: re-check against this mapping.
   const uint64_t data_size = impl_->size - data_offset();
   if (tensor.end < tensor.begin || tensor.end > data_size)
@@ -232,6 +258,7 @@ void SafetensorsFile::release(const TensorInfo& tensor) const { release(bytes(te
 
 void SafetensorsFile::release(std::span<const uint8_t> bytes) const {
   if (!impl_->mapped()) return;  // heap bytes of from_bytes(): MADV_DONTNEED would zero them
+  check_intact();  // the bytes just read were the file's
   const uintptr_t map = reinterpret_cast<uintptr_t>(impl_->map), at = reinterpret_cast<uintptr_t>(bytes.data());
   if (bytes.empty() || at < map || bytes.size() > impl_->size || at - map > impl_->size - bytes.size())
     return;  // not inside this mapping: nothing of ours to release
@@ -254,6 +281,7 @@ std::vector<Bf16Matrix> load_bf16_matrices(const std::string& path) {
     const auto bytes = file.bytes(t);
     m.values.resize(bytes.size() / 2);
     if (!bytes.empty()) std::memcpy(m.values.data(), bytes.data(), bytes.size());
+    file.check_intact();  // the copy holds the file's bytes, not zeros in place of a cut-off end
     out.push_back(std::move(m));
   }
   return out;

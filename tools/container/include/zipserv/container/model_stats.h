@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,7 +35,7 @@ struct TensorStats {
   double bits_per_weight = 0;  ///< TCA-TBE payload bits per logical weight (CompressedMatrix::bits_per_weight)
   uint64_t original_bytes = 0; ///< bytes in the original file
   uint64_t stored_bytes = 0;   ///< bytes in the compressed file (payload, or original if raw)
-  double ratio = 0;            ///< original_bytes / stored_bytes
+  double ratio = 0;            ///< original_bytes / stored_bytes (1 for an empty tensor: 0 -> 0 bytes)
 };
 
 /// A whole model's figures.
@@ -52,7 +53,7 @@ struct ModelStats {
   double coverage() const;
   /// Payload bits per TCA-TBE weight.
   double bits_per_weight() const;
-  /// Original bytes / payload bytes over the TCA-TBE weights.
+  /// Original bytes / payload bytes over the TCA-TBE weights (1 if there are none).
   double weights_ratio() const;
   /// Original file size / compressed file size (headers and raw tensors included).
   double file_ratio() const;
@@ -65,7 +66,18 @@ ModelStats inspect(const std::string& path, int threads = 0);
 /// The figures as JSON: {"file", "compressed_model", "tensors": [...], "totals": {...}}.
 std::string stats_to_json(const ModelStats& stats);
 
-/// The figures as an aligned text table with a totals line.
+/// Widest tensor name stats_to_text() prints in full; a longer one is shortened by elide_middle().
+inline constexpr size_t kNameColumnWidth = 40;
+/// What stands for the characters elide_middle() leaves out.
+inline constexpr const char* kElisionMarker = "...";
+
+/// `name` itself if it has at most `width` bytes, else its first third, kElisionMarker and the
+/// rest from its end: `width` bytes in all (fewer where a cut would split a UTF-8 character; the
+/// first `width` bytes if there is no room for the marker).
+std::string elide_middle(const std::string& name, size_t width);
+
+/// The figures as an aligned text table with a totals line. Names longer than kNameColumnWidth
+/// are shortened in the middle (a line after the totals says so); stats_to_json() keeps them whole.
 std::string stats_to_text(const ModelStats& stats);
 
 /// \}

@@ -9,6 +9,13 @@
  *  dtype size == byte length, no overlap, no gap, no trailing bytes, no duplicate key) and throws
  *  ContainerError naming the first problem. After open() succeeds, bytes() can never point
  *  outside the mapping.
+ *
+ *  A file that shrinks while it is mapped (another program truncates it) would kill the reader
+ *  with SIGBUS at the first read past the new end. Instead such reads give zeros and
+ *  check_intact() throws ContainerError ("... shrank ..."); bytes() and release() call it, and so
+ *  does every reader of the library before it uses what it read. For this, the first open()
+ *  installs a process-wide SIGBUS handler; it takes only faults inside the files it mapped and
+ *  passes every other SIGBUS to the handler installed before it (or the default: termination).
  */
 #pragma once
 
@@ -87,13 +94,18 @@ class SafetensorsFile {
   const std::map<std::string, std::string>& metadata() const;
   /// The tensor called `name`, or nullptr.
   const TensorInfo* find(std::string_view name) const;
-  /// The raw bytes of a tensor (a view into the mapping).
+  /// The raw bytes of a tensor (a view into the mapping), after check_intact().
   std::span<const uint8_t> bytes(const TensorInfo& tensor) const;
+  /// Throws ContainerError naming the file if it shrank since open(): it is now shorter, or a
+  /// read of the mapping went past its new end (and read zeros, not the file). A reader of
+  /// bytes() calls it after reading and before using what it read. Cheap: one fstat.
+  void check_intact() const;
   /// Size of the whole file in bytes.
   uint64_t file_size() const;
   /// Lets the kernel drop the tensor's pages from memory (they are read back from the file if
   /// touched again). Streaming tools call it after each tensor, so a model of many gigabytes is
-  /// never resident at once. Does nothing for a file made by from_bytes().
+  /// never resident at once. Does nothing for a file made by from_bytes(). Calls check_intact()
+  /// first: a streaming reader releases what it has just read.
   void release(const TensorInfo& tensor) const;
   /// release() for part of a tensor, e.g. a band that has been read: `bytes` must lie inside the
   /// mapping (a span that bytes() returned, or part of one); pages it shares with bytes outside
