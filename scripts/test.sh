@@ -7,8 +7,8 @@
 #   build-asan/   AddressSanitizer + UndefinedBehaviorSanitizer (ZIPSERV_SANITIZE=address): the
 #                 whole CPU test suite; any report fails the run
 #   build-tsan/   ThreadSanitizer (ZIPSERV_SANITIZE=thread): the tests of the multithreaded code
-#                 (parallel encode/decode, the container's parallel compress/decompress, the
-#                 emulation's threaded decode and GEMM)
+#                 (parallel_for itself, parallel encode/decode, the container's parallel
+#                 compress/decompress, the emulation's threaded decode and GEMM)
 #   build-fuzz/   clang + libFuzzer + ASan/UBSan: each fuzz target for ZIPSERV_FUZZ_SECONDS
 #                 (default 60) on its seed corpus, where clang is installed (scripts/fuzz.sh)
 #
@@ -49,8 +49,9 @@ sanitizer_build build-asan address ""
 
 echo "== TSan: the tests of the multithreaded code"
 sanitizer_build build-tsan thread \
-  "reference_encode_parallel_test compressed_model_test emulation_decode_test emulation_zipgemm_test"
+  "reference_parallel_for_test reference_encode_parallel_test compressed_model_test emulation_decode_test emulation_zipgemm_test"
 tsan="$ZIPSERV_ROOT/build-tsan/tests"
+"$tsan/reference/reference_parallel_for_test"
 "$tsan/reference/reference_encode_parallel_test"
 "$tsan/container/compressed_model_test" --gtest_filter='*FixtureRoundTrip*:CompressedModel.*'
 "$tsan/emulation/emulation_decode_test" --gtest_filter='*ThreadCountsGiveIdenticalOutput*'

@@ -10,7 +10,8 @@
 //
 // How to run
 //   cmake -S . -B build && cmake --build build --target 01_bf16_anatomy
-//   build/walkthrough/01_bf16_anatomy
+//   build/walkthrough/01_bf16_anatomy [MODEL.safetensors [TENSOR]]
+//   (defaults: data/stories260K.safetensors, layers.0.attention.wq.weight; every step takes these)
 //
 // What to look for
 //   - The exponent column: the eight weights only use a handful of values around 120-124,
@@ -18,9 +19,11 @@
 //   - The sign and mantissa columns look random: nothing to squeeze there.
 //   - The CHECK lines: the hand formula equals the machine's float for every normal weight of the
 //     layer, and the three fields put back together are the original 16 bits.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <set>
+#include <string>
 
 #include "walkthrough.h"
 #include "zipserv/reference/bf16.h"
@@ -37,15 +40,15 @@ double value_from_fields(uint16_t v) {
 }
 //! [fields]
 
-int main() {
-  const auto layer = walkthrough::load_layer("layers.0.attention.wq.weight");
-  std::printf("layer layers.0.attention.wq.weight of data/%s: %lld x %lld BF16 weights\n",
-              walkthrough::kModelFile, static_cast<long long>(layer.rows),
-              static_cast<long long>(layer.cols));
+int run(const walkthrough::Args& args) {
+  const auto layer = walkthrough::load_layer(args);
+  std::printf("layer %s\n  of %s:\n  %lld x %lld BF16 weights\n", args.tensor_label(70).c_str(),
+              args.model_label().c_str(), static_cast<long long>(layer.rows), static_cast<long long>(layer.cols));
 
-  walkthrough::heading("the first 8 weights of row 0");
+  const int shown = static_cast<int>(std::min<size_t>(8, layer.values.size()));
+  walkthrough::heading("the first " + std::to_string(shown) + " weights");
   std::printf("  col  hex     sign exponent mantissa   2^(e-127)  value (fields)  value (as float)\n");
-  for (int c = 0; c < 8; ++c) {
+  for (int c = 0; c < shown; ++c) {
     const uint16_t v = layer.values[c];
     std::printf("  %3d  0x%04x  %u    %s %s    2^%-4d      %+.8f     %+.8f\n", c, v, bf16_sign(v),
                 walkthrough::binary(bf16_exponent(v), 8).c_str(), walkthrough::binary(bf16_mantissa(v), 7).c_str(),
@@ -61,10 +64,11 @@ int main() {
       formula_matches = false;
     if (bf16_from_fields(bf16_sign(v), bf16_exponent(v), bf16_mantissa(v)) != v) fields_round_trip = false;
   }
-  std::printf("%zu weights use %zu distinct exponent values (of 256 an 8-bit field can hold): ",
+  std::printf("%zu weights use %zu distinct exponent values (of 256 an 8-bit field can hold):\n",
               layer.values.size(), exponents.size());
-  for (const uint32_t e : exponents) std::printf("%u ", e);
-  std::printf("\n");
+  std::string line;
+  for (const uint32_t e : exponents) line.append(" ").append(std::to_string(e));
+  std::printf("%s", walkthrough::wrap(line, walkthrough::kMaxColumns, "  ").c_str());
   std::printf("a BF16 value is the top half of an FP32: 0x%04x -> FP32 bits 0x%04x0000\n", layer.values[0],
               layer.values[0]);
 
@@ -74,3 +78,5 @@ int main() {
              ? 0
              : 1;
 }
+
+int main(int argc, char** argv) { return walkthrough::run_step(argc, argv, "layers.0.attention.wq.weight", run); }

@@ -14,7 +14,9 @@
 //       4. the oracle over every engine, naming the first checkpoint that differs.
 //
 // How to run
-//   build/walkthrough/09_cuda_kernel
+//   build/walkthrough/09_cuda_kernel [MODEL.safetensors [TENSOR]]
+//   (defaults: data/stories260K.safetensors, layers.0.feed_forward.w1.weight; on cuda-sim a
+//   large tensor takes a while: the simulator checks every shared-memory byte of the launch)
 //
 // What to look for
 //   - The backend line: "gpu", or cuda-sim with its numerics and seed.
@@ -23,6 +25,7 @@
 //   - Every CHECK line. The GPU's tensor cores add an mma's 16 products in their own order, so its
 //     Y is compared exactly with its own dense twin; cuda-sim with ieee_sequential numerics adds
 //     them in the reference's order and so also equals the reference GEMM.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -33,14 +36,13 @@
 #include "zipserv/cuda/zipgemm.h"
 #include "zipserv/reference/decode.h"
 #include "zipserv/reference/encode.h"
+#include "zipserv/reference/fragment_layout.h"
 #include "zipserv/reference/gemm.h"
-#ifdef ZIPSERV_HAVE_ORACLE
 #include "zipserv/oracle/oracle.h"
-#endif
 
 using namespace zipserv;
 
-int main() {
+int run(const walkthrough::Args& args) {
   bool on_gpu = false;  // the GPU when this build and machine have one, else cuda-sim
   {
     const cuda::BackendScope probe(cuda::Backend::gpu());
@@ -54,12 +56,14 @@ int main() {
   }
   const cuda::BackendScope backend(on_gpu ? cuda::Backend::gpu() : cuda::Backend::cuda_sim());
   std::printf("backend: %s\n", cuda::current_backend().describe().c_str());
-  const std::string tensor = "layers.0.feed_forward.w1.weight";
-  const auto w = walkthrough::load_layer(tensor);
-  const auto emb = walkthrough::load_layer("tok_embeddings.weight");
+  const std::string& tensor = args.tensor;
+  const auto w = walkthrough::load_layer(args);
   const CompressedMatrix cm = encode(w.values.data(), w.rows, w.cols);
   const int64_t n = 8;
-  const std::vector<uint16_t> x = walkthrough::token_activations(emb);  // as in steps 07 and 08
+  const walkthrough::Activations act = walkthrough::activations(args.model, w.cols);  // as in steps 07, 08
+  const std::vector<uint16_t>& x = act.x;
+  std::printf("W = %s (%lld x %lld)\nX = %s\n", args.tensor_label(60).c_str(), static_cast<long long>(w.rows),
+              static_cast<long long>(w.cols), act.what.c_str());
 
   //! [cuda]
   const std::vector<uint16_t> decoded = cuda::decode(cm);                 // 1. decode kernel
@@ -69,13 +73,13 @@ int main() {
   const cuda::sim::LaunchStats gemm_stats = cuda::sim::last_launch_stats();
   cuda::gemm_dense(w.values.data(), w.rows, w.cols, x.data(), n, y_dense.data(), {.split_k = 1});
   //! [cuda]
-  std::printf("%s: Y[0..3] of token 0 =", tensor.c_str());
-  for (int m = 0; m < 4; ++m) std::printf(" %+.5f", bf16_to_float(y[m]));
+  std::printf("Y[0..3] of column 0 =");
+  for (int m = 0; m < std::min<int>(4, static_cast<int>(w.rows)); ++m) std::printf(" %+.5f", bf16_to_float(y[m]));
   std::printf("\n\nwarp 0 after decoding slice 0 of block tile 0 (registers a0..a3, two bf16 each):\n");
-  for (int lane = 0; lane < 32; lane += 4) {
-    for (int l = lane; l < lane + 4; ++l) {
-      std::printf(" lane %2d:", l);
-      for (int reg = 0; reg < 4; ++reg) std::printf(" %08x", regs[lane_fragment_index(0, 0, 0, l, reg)]);
+  for (int lane = 0; lane < kWarpLanes; lane += 2) {
+    for (int l = lane; l < lane + 2; ++l) {
+      std::printf("   lane %2d:", l);
+      for (int reg = 0; reg < kARegsPerLane; ++reg) std::printf(" %08x", regs[lane_fragment_index(0, 0, 0, l, reg)]);
     }
     std::printf("\n");
   }
@@ -96,7 +100,6 @@ int main() {
     zipserv::zipgemm(cm, x.data(), n, ref.data());
     ok = walkthrough::check(y == ref, "on cuda-sim (ieee_sequential, one split) ZipGEMM == the reference GEMM") && ok;
   }
-#ifdef ZIPSERV_HAVE_ORACLE
   //! [oracle]
   oracle::Case c{tensor, w.rows, w.cols, w.values, std::nullopt};
   const oracle::Expected e = oracle::expect(c, oracle::standard_gemm_inputs(w.cols, 7));
@@ -109,6 +112,9 @@ int main() {
     ok = walkthrough::check(r.passed(), "the oracle finds no divergence for this engine") && ok;
   }
   //! [oracle]
-#endif
   return ok ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  return walkthrough::run_step(argc, argv, "layers.0.feed_forward.w1.weight", run);
 }

@@ -12,19 +12,24 @@
 //   decoding is lossless and both GEMMs add in the same order.
 //
 // How to run
-//   build/walkthrough/10_the_model_speaks
+//   build/walkthrough/10_the_model_speaks [MODEL.safetensors [TENSOR]]
+//   (defaults: data/stories260K.safetensors, layers.0.attention.wq.weight; MODEL must be a
+//   llama2.c-style Llama using data/tok512.bin's vocabulary; the matrix table shows the layer
+//   TENSOR belongs to, and the classifier)
 //
 // What to look for
 //   - The prompt's tokens: BOS, then word pieces merged by score.
 //   - The two stories, identical.
-//   - The matrix table: which matrices ZipGEMM multiplied (the 32 x 64 wk / wv stayed BF16: at
-//     that size TCA-TBE's padding to 64 x 64 costs more than it saves) and the bytes each reads.
+//   - The matrix table: which matrices of one layer ZipGEMM multiplied (the 32 x 64 wk / wv
+//     stayed BF16: at that size TCA-TBE's padding to 64 x 64 costs more than it saves) and the
+//     bytes each reads.
 //   - Where ZipGEMM ran: every compressed multiplication of prefill and decode, N below the
 //     emulation engine's crossover.
 //   - The lockstep check: every layer's output and every logit, compared bit for bit.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include "walkthrough.h"
@@ -41,36 +46,47 @@ namespace {
 const char* const kPrompt = "Once upon a time, there was a little dog";
 constexpr int64_t kSteps = 80;
 
+constexpr size_t kPaths = 3;  // llama::MatmulPath: fused ZipGEMM, decompress + dense, dense
+
+void print_tally_header() {
+  std::printf("  %-9s", "calls");
+  for (size_t p = 0; p < kPaths; ++p) std::printf(" %24s", llama::path_name(static_cast<llama::MatmulPath>(p)));
+  std::printf("\n");
+}
+
 void print_tally(const char* stage, const llama::MatmulTally& t) {
-  std::printf("  %-8s", stage);
-  for (size_t p = 0; p < 3; ++p)
-    std::printf("  %-24s %5lld calls", llama::path_name(static_cast<llama::MatmulPath>(p)),
-                static_cast<long long>(t.calls[p]));
+  std::printf("  %-9s", stage);
+  for (size_t p = 0; p < kPaths; ++p) std::printf(" %24lld", static_cast<long long>(t.calls[p]));
   std::printf("\n");
 }
 
 }  // namespace
 
-int main() {
+int run(const walkthrough::Args& args) {
   // The compressed model file, as `zipserv compress` writes it.
   std::string dir_name = (std::filesystem::temp_directory_path() / "zipserv_step10_XXXXXX").string();
   if (!mkdtemp(dir_name.data())) throw std::runtime_error("cannot create a temporary folder");
   const std::filesystem::path dir = dir_name;
-  const std::string packed = (dir / "stories260K.zipserv.safetensors").string();
+  struct RemoveOnExit {  // the folder goes on every way out, errors included
+    std::filesystem::path path;
+    ~RemoveOnExit() { std::filesystem::remove_all(path); }
+  } remove_on_exit{dir};
+  const std::string packed = (dir / "model.zipserv.safetensors").string();
   st::ConvertOptions convert;
   convert.force = true;
-  st::compress_file(walkthrough::model_path(), packed, convert);
+  st::compress_file(args.model, packed, convert);
 
   const llama::LlamaWeights compressed = llama::load_weights(packed, llama::WeightForm::compressed);
-  const llama::LlamaWeights original = llama::load_weights(walkthrough::model_path(), llama::WeightForm::original);
+  const llama::LlamaWeights original = llama::load_weights(args.model, llama::WeightForm::original);
   const llama::Tokenizer tokenizer =
       llama::Tokenizer::load(std::string(ZIPSERV_DATA_DIR) + "/tok512.bin", compressed.config.vocab_size);
   llama::EngineOptions engine_options;
   engine_options.threads = 1;
   const auto engine = llama::make_engine("emulation", engine_options);
   const llama::LlamaConfig& c = compressed.config;
-  std::printf("model: dim %d, hidden %d, %d layers, %d heads / %d KV heads, vocabulary %d; engine %s\n", c.dim,
-              c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, engine->description().c_str());
+  std::printf("model %s:\n  dim %d, hidden %d, %d layers, %d heads / %d KV heads, vocabulary %d\nengine %s\n",
+              args.model_label().c_str(), c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size,
+              engine->description().c_str());
 
   walkthrough::heading("the prompt, tokenized (BOS, dummy-prefix space, merges by score)");
   const std::vector<int> prompt = tokenizer.encode(kPrompt, true);
@@ -89,18 +105,27 @@ int main() {
   const llama::GenerateResult from_compressed = llama::generate(compressed, *engine, tokenizer, options);
   const llama::GenerateResult from_original = llama::generate(original, *engine, tokenizer, options);
   //! [generate]
-  std::printf("compressed weights:\n%s\n\noriginal weights:\n%s\n", from_compressed.text.c_str(),
-              from_original.text.c_str());
+  std::printf("compressed weights:\n%s\noriginal weights:\n%s",
+              walkthrough::wrap(from_compressed.text, walkthrough::kMaxColumns).c_str(),
+              walkthrough::wrap(from_original.text, walkthrough::kMaxColumns).c_str());
 
-  walkthrough::heading("the matrices one decoded token multiplies (layer 0, then the classifier)");
+  // The layer TENSOR belongs to ("layers.N."), whose matrices the table shows with the classifier.
+  const std::string layer = args.tensor.starts_with("layers.")
+                                ? args.tensor.substr(0, args.tensor.find('.', std::string("layers.").size()) + 1)
+                                : std::string("layers.0.");
+  bool found = false;
+  for (const llama::LinearWeight* w : compressed.matmul_weights()) found = found || w->name == args.tensor;
+  if (!found) throw std::runtime_error("\"" + args.tensor + "\" is not a matrix the forward pass multiplies");
+  walkthrough::heading("the matrices one decoded token multiplies (" + layer.substr(0, layer.size() - 1) +
+                       ", then the classifier)");
   std::printf("  %-32s %-9s %-26s %9s %9s\n", "matrix", "M x K", "path at N = 1", "bytes", "as BF16");
   int64_t read = 0, bf16 = 0;
   for (const llama::LinearWeight* w : compressed.matmul_weights()) {
     read += w->bytes_read();
     bf16 += w->bf16_bytes();
-    if (w->name.starts_with("layers.") && !w->name.starts_with("layers.0.")) continue;
+    if (w->name.starts_with("layers.") && !w->name.starts_with(layer)) continue;
     const std::string shape = std::to_string(w->rows) + "x" + std::to_string(w->cols);
-    std::printf("  %-32s %-9s %-26s %9lld %9lld\n", w->name.c_str(), shape.c_str(),
+    std::printf("  %-32s %-9s %-26s %9lld %9lld\n", walkthrough::short_name(w->name, 32).c_str(), shape.c_str(),
                 llama::path_name(llama::choose_path(*engine, *w, 1)), static_cast<long long>(w->bytes_read()),
                 static_cast<long long>(w->bf16_bytes()));
   }
@@ -111,6 +136,7 @@ int main() {
   walkthrough::heading("where ZipGEMM ran (compressed model)");
   std::printf("  prefill N = %zu tokens; decode N = 1; the emulation engine decompresses from N = %lld on\n",
               from_compressed.prompt_tokens.size(), static_cast<long long>(engine->decompress_from_n()));
+  print_tally_header();
   print_tally("prefill", from_compressed.prefill_tally);
   print_tally("decode", from_compressed.decode_tally);
   std::printf("  original model, for contrast:\n");
@@ -122,7 +148,6 @@ int main() {
   const llama::LockstepSide b{&original, engine.get(), "original"};
   const llama::LockstepReport report = llama::run_lockstep(a, b, tokenizer, options);
   std::printf("  %s\n", report.describe(a, b).c_str());
-  std::filesystem::remove_all(dir);
 
   const auto fused = static_cast<size_t>(llama::MatmulPath::fused_zipgemm);
   const bool same_story = from_compressed.text == from_original.text && from_compressed.generated == from_original.generated;
@@ -133,4 +158,8 @@ int main() {
                  walkthrough::check(read < bf16, "a compressed token reads fewer weight bytes")
              ? 0
              : 1;
+}
+
+int main(int argc, char** argv) {
+  return walkthrough::run_step(argc, argv, "layers.0.attention.wq.weight", run);
 }

@@ -170,7 +170,7 @@ HWY_INLINE StreamCursors AdvanceCursorsInline(const FragTileBitmaps& b, StreamCu
 
 /// Decodes one slice for all lanes: returns regs[i * 32 + l] = decode_lane()'s regs[i] of lane l.
 /// `regs` is (R4, T32) u32. Cursors advance by the indicator's popcount after each FragTile
-/// (REFERENCE: lane 31's count broadcast with __shfl_sync, see decode_slice_lanes()).
+/// (REFERENCE: advance_cursors(); in the kernel every lane counts it, advance_past_fragtile()).
 /// The same values come from a stream expand (stream_expand-inl.h): on AVX3_DL two vpexpandw
 /// per 32 elements (DecodeFragTileExpand()), on every other SIMD target table-driven byte
 /// shuffles per 8 elements (DecodeFragTileTableExpand()); the HWY_SCALAR target runs the

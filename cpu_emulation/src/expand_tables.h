@@ -121,18 +121,4 @@ constexpr std::array<uint8_t, 256> make_byte_popcounts() {
 /// The set bits of each byte value.
 alignas(64) inline constexpr std::array<uint8_t, 256> kBytePopcounts = make_byte_popcounts();
 
-/// returns the 16-byte table ExponentFieldBytes() looks codes up in: entry c (0..7) is the low
-/// byte of ((start_exp + c) mod 256) << 7, entry 8 + c its high byte; code 0 (a fallback
-/// element) gives 0 in both, so the element's fallback value can be OR-ed in.
-/// REFERENCE: rebuild_bf16()'s exponent field, bits 7..14 of the BF16.
-constexpr std::array<uint8_t, 16> exponent_field_bytes(uint8_t start_exp) {
-  std::array<uint8_t, 16> t{};
-  for (int c = 1; c < 8; ++c) {
-    const uint16_t field = static_cast<uint16_t>(((start_exp + c) & 0xFF) << 7);
-    t[c] = static_cast<uint8_t>(field & 0xFF);
-    t[8 + c] = static_cast<uint8_t>(field >> 8);
-  }
-  return t;
-}
-
 }  // namespace zipserv::emu

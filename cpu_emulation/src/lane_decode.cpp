@@ -10,7 +10,9 @@
 namespace zipserv::emu {
 namespace {
 
-// The value element `bit` of a FragTile decodes to, given the FragTile's starting cursors.
+// The value element `bit` of a FragTile decodes to, given the FragTile's starting cursors: one
+// popcount per element, as the CUDA kernel's decode_fragment_popcount() does for each half.
+//! [decode_bit]
 uint16_t decode_bit(const FragTileBitmaps& b, StreamCursors c, const StagedStreams& st, int bit) {
   const uint64_t indicator = b.b1 | b.b2 | b.b3;  // bit k set: element k is high-frequency
   const int before = popc(indicator & ((uint64_t{1} << bit) - 1));
@@ -18,6 +20,7 @@ uint16_t decode_bit(const FragTileBitmaps& b, StreamCursors c, const StagedStrea
   if (code != 0) return rebuild_bf16(code, st.sign_mantissa[c.hf + before], st.start_exp);
   return st.full[c.full + (bit - before)];
 }
+//! [decode_bit]
 
 }  // namespace
 
@@ -64,6 +67,7 @@ StreamCursors advance_cursors(const SliceBitmaps& b, StreamCursors c) {
   return c;
 }
 
+//! [decode_lane]
 void decode_lane(const SliceBitmaps& bitmaps, StreamCursors cursors, const StagedStreams& streams,
                  int lane, uint32_t (&regs)[kARegsPerLane]) {
   for (int reg = 0; reg < kARegsPerLane; ++reg) {
@@ -74,34 +78,22 @@ void decode_lane(const SliceBitmaps& bitmaps, StreamCursors cursors, const Stage
     cursors = advance_cursors(b, cursors);            // every lane advances by the same count
   }
 }
+//! [decode_lane]
 
 void decode_slice_lanes(const SliceBitmaps& bitmaps, StreamCursors cursors, const StagedStreams& streams,
                         uint32_t (&regs)[kARegsPerLane][kWarpLanes]) {
+  WarpValues<StreamCursors> lane_cursors;  // (T32) every lane's own copy of the strip's cursors
+  lane_cursors.fill(cursors);
   for (int reg = 0; reg < kARegsPerLane; ++reg) {
-    const FragTileBitmaps& b = bitmaps[a_frag_fragtile(reg)];
-    const uint64_t indicator = b.b1 | b.b2 | b.b3;
-    WarpValues<int> inclusive{};  // (T32) high-frequency elements in bits 0 .. 2l+1
+    const FragTileBitmaps& b = bitmaps[a_frag_fragtile(reg)];  // every lane reads the same three words
     for (int lane = 0; lane < kWarpLanes; ++lane) {
-      const int p0 = a_frag_bit(lane, 0), p1 = a_frag_bit(lane, 1);
-      // The kernel's saving: one popcount per lane, the second position's count follows from it.
-      const int before0 = popc(indicator & ((uint64_t{1} << p0) - 1));
-      const int is_hf0 = static_cast<int>((indicator >> p0) & 1u);
-      const int before1 = before0 + is_hf0;
-      const int is_hf1 = static_cast<int>((indicator >> p1) & 1u);
-      uint16_t v[2];
-      const int p[2] = {p0, p1}, before[2] = {before0, before1}, is_hf[2] = {is_hf0, is_hf1};
-      for (int h = 0; h < 2; ++h) {
-        const uint32_t code = code_from_bitmaps(b.b1, b.b2, b.b3, p[h]);
-        v[h] = is_hf[h] ? rebuild_bf16(code, streams.sign_mantissa[cursors.hf + before[h]], streams.start_exp)
-                        : streams.full[cursors.full + (p[h] - before[h])];
-      }
-      regs[reg][lane] = uint32_t{v[0]} | uint32_t{v[1]} << 16;
-      inclusive[lane] = before1 + is_hf1;
+      const uint16_t lo = decode_bit(b, lane_cursors[lane], streams, a_frag_bit(lane, 0));
+      const uint16_t hi = decode_bit(b, lane_cursors[lane], streams, a_frag_bit(lane, 1));
+      regs[reg][lane] = uint32_t{lo} | uint32_t{hi} << 16;
+      // Each lane counts the whole indicator itself, as the kernel's advance_past_fragtile()
+      // does: the cursors stay equal across the warp without any value crossing lanes.
+      lane_cursors[lane] = advance_cursors(b, lane_cursors[lane]);
     }
-    // Lane 31's inclusive count covers all 64 bits: broadcast it, as the kernel does.
-    const int n = shfl_sync(inclusive, kWarpLanes - 1)[0];
-    cursors.hf += n;
-    cursors.full += kElementsPerFragTile - n;
   }
 }
 

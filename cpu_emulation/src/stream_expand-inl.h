@@ -30,9 +30,11 @@
 #define ZIPSERV_EMU_STREAM_EXPAND_INL_H_
 #endif
 
-#include <array>
+#include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "expand_tables.h"
 #include "hwy/highway.h"
@@ -47,14 +49,97 @@ namespace zipserv::emu::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 #if HWY_TARGET != HWY_SCALAR
-/// returns the table of exponent-field bytes of `start_exp` (exponent_field_bytes()) as a
-/// vector: computed once per decode call, looked up once per FragTile row.
 // Row r of a FragTile is byte r of its bitmap words in memory only on a little-endian machine.
 static_assert(std::endian::native == std::endian::little, "the table-driven expand reads bitmap bytes in little-endian order");
 
+/// returns the 16-byte table the codes are looked up in: entry c (0..7) is the low byte of the
+/// exponent field ((start_exp + c) mod 256) << 7, entry 8 + c its high byte; code 0 (a fallback
+/// element) gives 0 in both, so the element's fallback value can be OR-ed in. Asked for once
+/// per strip, so computed in vectors (a scalar loop cost about a hundred instructions): the
+/// low byte is bit 0 of the sum at bit 7, the high byte the sum >> 1.
+/// REFERENCE: rebuild_bf16()'s exponent field, bits 7..14 of the BF16.
 HWY_INLINE hn::Vec<hn::Full128<uint8_t>> ExponentFieldBytes(uint8_t start_exp) {
-  alignas(16) const std::array<uint8_t, 16> bytes = exponent_field_bytes(start_exp);
-  return hn::Load(hn::Full128<uint8_t>(), bytes.data());
+  const hn::Full128<uint8_t> d;
+  alignas(16) static constexpr uint8_t kCodes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7};
+  alignas(16) static constexpr uint8_t kLowBytes[16] = {0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0};
+  alignas(16) static constexpr uint8_t kHighBytes[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+  const auto sum = hn::Add(hn::Load(d, kCodes), hn::Set(d, start_exp));  // mod 256
+  const auto low = hn::And(hn::ShiftLeft<7>(sum), hn::Set(d, uint8_t{0x80}));
+  const auto high = hn::ShiftRight<1>(sum);
+  return hn::Or(hn::And(low, hn::Load(d, kLowBytes)), hn::And(high, hn::Load(d, kHighBytes)));
+}
+
+/// Whether DecodeRowsTableExpand() takes its exponent fields from WriteExponentFields(): where a
+/// vector holds 4 rows (256-bit and wider). With 128-bit vectors (2 rows) the pre-pass costs more
+/// instructions a row than the code tables it replaces (measured slower on SSE4).
+inline constexpr bool kExponentPrePass = hn::MaxLanes(hn::CappedTag<uint8_t, 32>()) == 32;
+
+/// Writes out[8j + i] = the exponent field of element i of FragTile row j (bits 7..14 of its
+/// BF16 value; 0 for a fallback element), for j < rows (a multiple of 8), computed for several
+/// rows per vector: each row's three bitmap bytes are copied into the 8 bytes of its elements
+/// (byte shuffle), each byte keeps its element's bit (AND with 1, 2, 4, ..., 128) and becomes a
+/// 0/-1 mask (compare), the three masks give the code (0..7), and two 16-entry byte tables map
+/// the code to the field's low and high byte. `exponent_bytes` is ExponentFieldBytes(start_exp).
+/// REFERENCE: code_from_bitmaps(b1, b2, b3, 8j + i) and rebuild_bf16()'s exponent field.
+HWY_INLINE void WriteExponentFields(const uint8_t* HWY_RESTRICT b1, const uint8_t* HWY_RESTRICT b2,
+                                    const uint8_t* HWY_RESTRICT b3, int rows,
+                                    hn::Vec<hn::Full128<uint8_t>> exponent_bytes, uint16_t* HWY_RESTRICT out) {
+  const hn::CappedTag<uint8_t, 32> d;  // kRowsPerVector rows of 8 elements, 2 rows per 128-bit block
+  using V = hn::Vec<decltype(d)>;
+  constexpr int kBytes = static_cast<int>(hn::MaxLanes(d));
+  constexpr int kRowsPerVector = kBytes / 8;
+  constexpr int kGroups = 16 / kRowsPerVector;  // vectors per 16 rows
+  static_assert(kBytes == 16 || kBytes == 32, "one or two 128-bit blocks");
+  // Byte p of group g's shuffle selector: the row of element p, row = kRowsPerVector g + 2 (p / 16)
+  // + (p % 16) / 8 (block b holds rows 2b and 2b + 1); bit: 1 << (p % 8).
+  alignas(32) uint8_t select_bytes[kGroups][kBytes];
+  alignas(32) uint8_t bit_bytes[kBytes];
+  for (int p = 0; p < kBytes; ++p) {
+    for (int g = 0; g < kGroups; ++g) select_bytes[g][p] = static_cast<uint8_t>(kRowsPerVector * g + 2 * (p / 16) + (p % 16) / 8);
+    bit_bytes[p] = static_cast<uint8_t>(1u << (p % 8));
+  }
+  const V bits = hn::Load(d, bit_bytes);
+  // Code -> field byte: low bytes are entries 0..7 of exponent_bytes, high bytes entries 8..15.
+  const hn::Full128<uint8_t> d16b;
+  alignas(16) static constexpr uint8_t kLowEntries[16] = {0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7};
+  alignas(16) static constexpr uint8_t kHighEntries[16] = {8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15};
+  alignas(16) uint8_t low_bytes[16], high_bytes[16];  // (computed once per call, in vectors)
+  hn::Store(hn::TableLookupBytes(exponent_bytes, hn::Load(d16b, kLowEntries)), d16b, low_bytes);
+  hn::Store(hn::TableLookupBytes(exponent_bytes, hn::Load(d16b, kHighEntries)), d16b, high_bytes);
+  const V low_table = hn::LoadDup128(d, low_bytes), high_table = hn::LoadDup128(d, high_bytes);
+  const hn::Repartition<uint16_t, decltype(d)> d16;
+  for (int j0 = 0; j0 < rows; j0 += 16) {
+    alignas(16) uint8_t tail[3][16] = {};  // fewer than 16 rows left: zero-padded copies
+    const uint8_t* src[3] = {b1 + j0, b2 + j0, b3 + j0};
+    if (rows - j0 < 16)
+      for (int b = 0; b < 3; ++b) {
+        std::memcpy(tail[b], src[b], static_cast<size_t>(rows - j0));
+        src[b] = tail[b];
+      }
+    const V v1 = hn::LoadDup128(d, src[0]), v2 = hn::LoadDup128(d, src[1]), v3 = hn::LoadDup128(d, src[2]);
+    const int groups = std::min(kGroups, (rows - j0) / kRowsPerVector);
+    for (int g = 0; g < groups; ++g) {
+      const V select = hn::Load(d, select_bytes[g]);
+      // REFERENCE: bit p of each bitmap word, as a 0 / -1 byte
+      const V m1 = hn::VecFromMask(d, hn::TestBit(hn::TableLookupBytes(v1, select), bits));
+      const V m2 = hn::VecFromMask(d, hn::TestBit(hn::TableLookupBytes(v2, select), bits));
+      const V m3 = hn::VecFromMask(d, hn::TestBit(hn::TableLookupBytes(v3, select), bits));
+      // code = bit1 + 2 bit2 + 4 bit3 = (m3 & 4) - m1 - 2 m2
+      const V code = hn::Sub(hn::And(m3, hn::Set(d, uint8_t{4})), hn::Add(m1, hn::Add(m2, m2)));
+      const V low = hn::TableLookupBytes(low_table, code), high = hn::TableLookupBytes(high_table, code);
+      // Per block: element fields of rows 2b (lower) and 2b + 1 (upper) as 16-bit lanes
+      const auto lower = hn::BitCast(d16, hn::InterleaveLower(d, low, high));
+      const auto upper = hn::BitCast(d16, hn::InterleaveUpper(d, low, high));
+      uint16_t* at = out + 8 * (j0 + kRowsPerVector * g);
+      if constexpr (kBytes == 16) {
+        hn::StoreU(lower, d16, at);
+        hn::StoreU(upper, d16, at + 8);
+      } else {  // lower = rows 0 | 2, upper = rows 1 | 3
+        hn::StoreU(hn::ConcatLowerLower(d16, upper, lower), d16, at);
+        hn::StoreU(hn::ConcatUpperUpper(d16, upper, lower), d16, at + 16);
+      }
+    }
+  }
 }
 
 /// Decodes `rows` consecutive FragTile rows (8 elements each) from their bitmap bytes: returns
@@ -65,11 +150,16 @@ HWY_INLINE hn::Vec<hn::Full128<uint8_t>> ExponentFieldBytes(uint8_t start_exp) {
 /// is ExponentFieldBytes(st.start_exp). Reads at most 16 bytes of each stream from where each
 /// row starts (within kStagingSlack past the segment end).
 /// Steps for each row j:
-///  1. hf = the row's indicator byte; each element's code bits from three table rows;
+///  1. hf = the row's indicator byte; each element's code bits from three table rows (with
+///     256-bit vectors: the exponent fields of all rows first, WriteExponentFields(), 4 rows a
+///     vector, written into `out` and read back by the row);
 ///  2. the next 16 sign/mantissa bytes shuffled into the high-frequency lanes (both bytes);
 ///  3. the next 8 fallback entries shuffled into the other lanes;
 ///  4. BF16 = sign and mantissa | exponent field (a 16-byte table indexed by code) | fallback;
 ///  5. advance both streams by the row's counts.
+/// The row loop is about 14 instructions a row on AVX2; it is bound by how many instructions
+/// the core issues a cycle, so every instruction taken out of it counts (table offsets
+/// precomputed, one base register for the tables, the fallback cursor as an address offset).
 /// REFERENCE: out[8j + i] = decode_bit(...) of decode_lane(): code ? rebuild_bf16(code,
 /// sign_mantissa[hf + before], start_exp) : full[fb + (p - before)].
 HWY_INLINE StreamCursors DecodeRowsTableExpand(const uint8_t* HWY_RESTRICT b1, const uint8_t* HWY_RESTRICT b2,
@@ -86,38 +176,52 @@ HWY_INLINE StreamCursors DecodeRowsTableExpand(const uint8_t* HWY_RESTRICT b1, c
     const hn::CappedTag<uint16_t, 8> d16;
     const hn::Rebind<uint8_t, decltype(d16)> d8_rows;
     const size_t n = hn::Lanes(d16);
+    // The code tables' offsets from the first table are folded in here, so that the row loop
+    // addresses all five tables from one base register (separate pointers ran out of registers
+    // and were reloaded from the stack every row).
+    const auto code_bit1_at = hn::Set(d16, static_cast<uint16_t>(offsetof(RowExpandTables, code_bit1)));
+    const auto code_bit2_at = hn::Set(d16, static_cast<uint16_t>(offsetof(RowExpandTables, code_bit2)));
+    const auto code_bit4_at = hn::Set(d16, static_cast<uint16_t>(offsetof(RowExpandTables, code_bit4)));
     for (size_t j0 = 0; j0 < static_cast<size_t>(rows); j0 += n) {
       const auto r1 = hn::LoadU(d8_rows, b1 + j0), r2 = hn::LoadU(d8_rows, b2 + j0), r3 = hn::LoadU(d8_rows, b3 + j0);
-      hn::Store(hn::ShiftLeft<4>(hn::PromoteTo(d16, r1)), d16, offsets[0] + j0);
-      hn::Store(hn::ShiftLeft<4>(hn::PromoteTo(d16, r2)), d16, offsets[1] + j0);
-      hn::Store(hn::ShiftLeft<4>(hn::PromoteTo(d16, r3)), d16, offsets[2] + j0);
+      if constexpr (!kExponentPrePass) {
+        hn::Store(hn::Add(hn::ShiftLeft<4>(hn::PromoteTo(d16, r1)), code_bit1_at), d16, offsets[0] + j0);
+        hn::Store(hn::Add(hn::ShiftLeft<4>(hn::PromoteTo(d16, r2)), code_bit2_at), d16, offsets[1] + j0);
+        hn::Store(hn::Add(hn::ShiftLeft<4>(hn::PromoteTo(d16, r3)), code_bit4_at), d16, offsets[2] + j0);
+      }
       hn::Store(hn::ShiftLeft<4>(hn::PromoteTo(d16, hn::Or(hn::Or(r1, r2), r3))), d16, offsets[3] + j0);
     }
   }
+  if constexpr (kExponentPrePass) WriteExponentFields(b1, b2, b3, rows, exponent_bytes, out);
   const V sign_and_mantissa = hn::BitCast(d8, hn::Set(hn::Full128<uint16_t>(), uint16_t{0x807F}));
-  const uint8_t* HWY_RESTRICT sm_next = st.sign_mantissa + cursors.hf;
-  const uint8_t* HWY_RESTRICT full_next = reinterpret_cast<const uint8_t*>(st.full + cursors.full);
+  const uint8_t* HWY_RESTRICT sm_first = st.sign_mantissa + cursors.hf;
+  const uint8_t* HWY_RESTRICT sm_next = sm_first;
+  // Row j's fallback entries start 2 (8j - h) bytes after the cursor, h = the high-frequency
+  // elements before the row: full_back = cursor - 2h, and the row adds 16j as an address offset.
+  const uint8_t* HWY_RESTRICT full_back = reinterpret_cast<const uint8_t*>(st.full + cursors.full);
   uint8_t* HWY_RESTRICT out_bytes = reinterpret_cast<uint8_t*>(out);  // (rows, C8) bf16
-  const RowExpandTables& tables = kRowExpandTables;
-  const uint8_t* HWY_RESTRICT sm_selectors = tables.sign_mantissa[0].data();
-  const uint8_t* HWY_RESTRICT fb_selectors = tables.fallback[0].data();
-  const uint8_t* HWY_RESTRICT code_bit1 = tables.code_bit1[0].data();
-  const uint8_t* HWY_RESTRICT code_bit2 = tables.code_bit2[0].data();
-  const uint8_t* HWY_RESTRICT code_bit4 = tables.code_bit4[0].data();
-  size_t hf_total = 0;
-#pragma GCC unroll 2
+  const uint8_t* HWY_RESTRICT tables = reinterpret_cast<const uint8_t*>(&kRowExpandTables);
+  static_assert(offsetof(RowExpandTables, sign_mantissa) == 0, "at_hf indexes the first table");
+  constexpr size_t kFallbackAt = offsetof(RowExpandTables, fallback);
+#pragma GCC unroll 4
   for (int j = 0; j < rows; ++j) {
     // Step 1: REFERENCE: code_from_bitmaps(b1, b2, b3, 8j + i); indicator = code != 0
-    const size_t at1 = offsets[0][j], at2 = offsets[1][j], at4 = offsets[2][j], at_hf = offsets[3][j];
-    const V codes = hn::Or(hn::Or(hn::Load(d8, code_bit1 + at1), hn::Load(d8, code_bit2 + at2)),
-                           hn::Load(d8, code_bit4 + at4));  // low byte code, high byte code | 8
+    const size_t at_hf = offsets[3][j];
     // Step 2: REFERENCE: sign_mantissa[hf + before], in both bytes of its lane
-    const V sm = hn::TableLookupBytesOr0(hn::LoadU(d8, sm_next), hn::Load(d8, sm_selectors + at_hf));
+    const V sm = hn::TableLookupBytesOr0(hn::LoadU(d8, sm_next), hn::Load(d8, tables + at_hf));
     // Step 3: REFERENCE: full[fb + (p - before)]
-    const V fb = hn::TableLookupBytesOr0(hn::LoadU(d8, full_next), hn::Load(d8, fb_selectors + at_hf));
+    const V fb = hn::TableLookupBytesOr0(hn::LoadU(d8, full_back + 16 * j), hn::Load(d8, tables + kFallbackAt + at_hf));
     // Step 4: REFERENCE: code ? rebuild_bf16(code, sm, start_exp) : full; each of the three
     // parts is 0 where the other kind of element sits, so OR merges them
-    const V exponent = hn::TableLookupBytes(exponent_bytes, codes);
+    V exponent;
+    if constexpr (kExponentPrePass) {
+      exponent = hn::LoadU(d8, out_bytes + 16 * j);  // WriteExponentFields() above
+    } else {
+      const size_t at1 = offsets[0][j], at2 = offsets[1][j], at4 = offsets[2][j];
+      const V codes = hn::Or(hn::Or(hn::Load(d8, tables + at1), hn::Load(d8, tables + at2)),
+                             hn::Load(d8, tables + at4));  // low byte code, high byte code | 8
+      exponent = hn::TableLookupBytes(exponent_bytes, codes);
+    }
     hn::StoreU(hn::Or(hn::Or(hn::And(sm, sign_and_mantissa), exponent), fb), d8, out_bytes + 16 * j);
     // Step 5
 #if HWY_TARGET == HWY_SSSE3
@@ -125,11 +229,10 @@ HWY_INLINE StreamCursors DecodeRowsTableExpand(const uint8_t* HWY_RESTRICT b1, c
 #else
     const size_t hf_count = hwy::PopCount(at_hf);
 #endif
-    hf_total += hf_count;
     sm_next += hf_count;
-    full_next += 16 - 2 * hf_count;
+    full_back -= 2 * hf_count;
   }
-  const int32_t hf_rows = static_cast<int32_t>(hf_total);
+  const int32_t hf_rows = static_cast<int32_t>(sm_next - sm_first);
   return {cursors.hf + hf_rows, cursors.full + 8 * rows - hf_rows};
 }
 

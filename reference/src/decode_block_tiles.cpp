@@ -1,6 +1,6 @@
 // The block-tile decoder behind decode() and decode_into(). Same values as
 // decode_by_traversal() (decode.cpp, the definition); block tiles are independent once the
-// offsets are validated, so bands of block-tile rows run on their own threads.
+// offsets are validated, so block-tile rows are decoded as independent work items (parallel_for.h).
 //
 // Per block tile:
 //   Step 1  stage its two stream segments in local buffers (as the kernels stage them in shared
@@ -14,7 +14,7 @@
 #include <cstring>
 #include <memory>
 
-#include "band_threads.h"
+#include "zipserv/reference/parallel_for.h"
 #include "zipserv/reference/block_tile_band.h"
 #include "zipserv/reference/decode.h"
 #include "zipserv/reference/element_code.h"
@@ -103,17 +103,16 @@ void decode_block_tile(const CompressedMatrix& m, int64_t t, DecodeScratch& scra
 // decode_into() once validate(m) has passed.
 void decode_validated_into(const CompressedMatrix& m, uint16_t* out, const DecodeOptions& options) {
   const int64_t KB = m.block_cols();
-  detail::for_each_band(m.block_rows(), options.threads, [&](int, int64_t gm_first, int64_t gm_end) {
+  parallel_for(m.block_rows(), options.threads, [&](int64_t gm) {  // one block-tile row per item
     auto scratch = std::make_unique<DecodeScratch>();
-    for (int64_t gm = gm_first; gm < gm_end; ++gm)
-      for (int64_t gk = 0; gk < KB; ++gk) {
-        decode_block_tile(m, gm * KB + gk, *scratch);
-        // Step 3: copy the rows and columns inside the logical matrix.
-        const int64_t row0 = gm * kDim, col0 = gk * kDim;
-        const int64_t valid_rows = std::min<int64_t>(kDim, m.rows - row0), valid_cols = std::min<int64_t>(kDim, m.cols - col0);
-        for (int64_t r = 0; r < valid_rows; ++r)
-          std::memcpy(out + (row0 + r) * m.cols + col0, scratch->tile[r], valid_cols * sizeof(uint16_t));
-      }
+    for (int64_t gk = 0; gk < KB; ++gk) {
+      decode_block_tile(m, gm * KB + gk, *scratch);
+      // Step 3: copy the rows and columns inside the logical matrix.
+      const int64_t row0 = gm * kDim, col0 = gk * kDim;
+      const int64_t valid_rows = std::min<int64_t>(kDim, m.rows - row0), valid_cols = std::min<int64_t>(kDim, m.cols - col0);
+      for (int64_t r = 0; r < valid_rows; ++r)
+        std::memcpy(out + (row0 + r) * m.cols + col0, scratch->tile[r], valid_cols * sizeof(uint16_t));
+    }
   });
 }
 

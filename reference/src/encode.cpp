@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "band_threads.h"
+#include "zipserv/reference/parallel_for.h"
 
 namespace zipserv {
 
@@ -28,8 +28,10 @@ CompressedMatrix encode(const uint16_t* bf16, int64_t rows, int64_t cols, const 
   check_encode_shape(rows, cols);
   // One histogram per band of rows, summed: counting is order-independent, so the window is the
   // same for every thread count.
-  std::vector<ExponentHistogram> partial(static_cast<size_t>(detail::resolve_threads(options.threads, rows)));
-  const int bands = detail::for_each_band(rows, options.threads, [&](int band, int64_t first, int64_t end) {
+  const int bands = resolve_threads(options.threads, rows);
+  std::vector<ExponentHistogram> partial(static_cast<size_t>(bands));
+  parallel_for(bands, bands, [&](int64_t band) {
+    const int64_t first = rows * band / bands, end = rows * (band + 1) / bands;
     partial[band] = exponent_histogram(bf16 + first * cols, static_cast<size_t>((end - first) * cols));
   });
   ExponentHistogram total{};

@@ -1,6 +1,6 @@
 // The block-tile encoder behind encode() and encode_with_start_exp(). It writes exactly the
 // bytes of encode_by_traversal() (encode_traversal.cpp, the definition), in three steps that
-// let every block tile be encoded on its own, and bands of block-tile rows on their own threads:
+// let every block tile be encoded on its own, and block-tile rows as independent work items:
 //
 //   Step 1  count    hf(t) = high-frequency elements of block tile t (padding counts: its code is never 0)
 //   Step 2  offsets  global_offsets = exclusive prefix sum of (ceil16(hf), ceil8(4096 - hf));
@@ -24,7 +24,7 @@
 #include <memory>
 #include <vector>
 
-#include "band_threads.h"
+#include "zipserv/reference/parallel_for.h"
 #include "zipserv/reference/element_code.h"
 #include "zipserv/reference/encode.h"
 
@@ -100,7 +100,7 @@ uint64_t gather_bit_plane(uint64_t packed_codes, int plane) {
   return (((packed_codes >> plane) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56;
 }
 
-// Per-thread scratch for one block tile.
+// Scratch for one block tile, reused along a block-tile row.
 struct TileScratch {
   // Codes and sign+mantissa bytes of the whole block tile in matrix order, computed in one
   // simple loop the compiler vectorises, then read in traversal order.
@@ -176,10 +176,9 @@ std::vector<int32_t> block_tile_high_frequency_counts(const uint16_t* bf16, int6
   check_encode_shape(rows, cols);
   const int64_t KB = pad_to_block_tile(cols) / kDim, block_rows = pad_to_block_tile(rows) / kDim;
   std::vector<int32_t> hf_count(block_rows * KB);  // (T) per block tile, unpadded
-  detail::for_each_band(block_rows, threads, [&](int, int64_t gm_first, int64_t gm_end) {
-    for (int64_t gm = gm_first; gm < gm_end; ++gm)
-      for (int64_t gk = 0; gk < KB; ++gk)
-        hf_count[gm * KB + gk] = count_high_frequency(BlockTileSource(bf16, rows, cols, gm, gk, start_exp), start_exp);
+  parallel_for(block_rows, threads, [&](int64_t gm) {
+    for (int64_t gk = 0; gk < KB; ++gk)
+      hf_count[gm * KB + gk] = count_high_frequency(BlockTileSource(bf16, rows, cols, gm, gk, start_exp), start_exp);
   });
   return hf_count;
 }
@@ -198,7 +197,7 @@ CompressedMatrix encode_with_start_exp(const uint16_t* bf16, int64_t rows, int64
   m.median_offsets.resize(2 * 4 * T);
   m.global_offsets.resize(2 * (T + 1));
 
-  // Step 1: count, one band of block-tile rows per thread.
+  // Step 1: count, one block-tile row per work item.
   const std::vector<int32_t> hf_count =
       block_tile_high_frequency_counts(bf16, rows, cols, start_exp, options.threads);  // (T) unpadded
 
@@ -210,12 +209,11 @@ CompressedMatrix encode_with_start_exp(const uint16_t* bf16, int64_t rows, int64
   m.sign_mantissa.resize(m.global_offsets[2 * T]);  // zero-filled: the padding bytes
   m.full.resize(m.global_offsets[2 * T + 1]);
 
-  // Step 3: fill, same bands.
-  detail::for_each_band(m.block_rows(), options.threads, [&](int, int64_t gm_first, int64_t gm_end) {
+  // Step 3: fill, one block-tile row per work item.
+  parallel_for(m.block_rows(), options.threads, [&](int64_t gm) {
     auto scratch = std::make_unique<TileScratch>();
-    for (int64_t gm = gm_first; gm < gm_end; ++gm)
-      for (int64_t gk = 0; gk < KB; ++gk)
-        fill_block_tile(BlockTileSource(bf16, rows, cols, gm, gk, start_exp), start_exp, gm * KB + gk, m, *scratch);
+    for (int64_t gk = 0; gk < KB; ++gk)
+      fill_block_tile(BlockTileSource(bf16, rows, cols, gm, gk, start_exp), start_exp, gm * KB + gk, m, *scratch);
   });
   return m;
 }

@@ -2,6 +2,7 @@
 #include "zipserv/reference/exponent_window.h"
 
 #include <stdexcept>
+#include <string>
 
 #include "zipserv/reference/bf16.h"
 #include "zipserv/reference/element_code.h"
@@ -23,7 +24,9 @@ ExponentHistogram exponent_histogram(const uint16_t* bf16, size_t count) {
 }
 
 ExponentWindow window_at(const ExponentHistogram& histogram, int lo) {
-  if (lo < 0 || lo > 256 - kWindowSize) throw std::invalid_argument("window start out of range 0..249");
+  if (lo < 0 || lo > 256 - kWindowSize)
+    throw std::invalid_argument("window start " + std::to_string(lo) + " out of range 0.." +
+                                std::to_string(256 - kWindowSize));
   ExponentWindow w;
   w.lo = lo;
   for (uint64_t c : histogram) w.total += c;

@@ -50,11 +50,6 @@ TEST(ZipservCli, HelpListsEveryCommand) {
   EXPECT_EQ(zipserv(dir, "compress a b --threads zero").status, 2);
   EXPECT_EQ(zipserv(dir, "compress a b --bogus").status, 2);
   EXPECT_EQ(zipserv(dir, "compress onlyone").status, 2);
-#ifndef ZIPSERV_HAVE_CHECK
-  const CommandResult check = zipserv(dir, "check " + fixture("stories260K.safetensors"));
-  EXPECT_EQ(check.status, 2);
-  EXPECT_NE(check.err.find("not built"), std::string::npos) << check.err;
-#endif
 }
 
 #ifndef ZIPSERV_EXPECTED_VERSION
@@ -344,7 +339,6 @@ TEST(ZipservCli, SigintDuringCompressLeavesNothingBehind) {
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
-#ifdef ZIPSERV_HAVE_CHECK
 // Whether a row of `zipserv check`'s table (a line that starts with an engine name, not the
 // indented legend that explains "FAIL k/N") holds a FAIL cell.
 bool table_has_fail(const std::string& out) {
@@ -459,6 +453,5 @@ TEST(ZipservCheck, TheTableExplainsNaAndSkipped) {
   EXPECT_LT(row, r.out.find("\n  n/a "));
   EXPECT_LT(r.out.find("\n  n/a "), r.out.find("GEMM numerics"));
 }
-#endif
 
 }  // namespace

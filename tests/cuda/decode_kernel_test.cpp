@@ -12,9 +12,7 @@
 #include "zipserv/cuda/zipgemm.h"
 #include "zipserv/reference/decode.h"
 #include "zipserv/reference/encode.h"
-#ifdef ZIPSERV_HAVE_CONTAINER
 #include "zipserv/container/safetensors.h"
-#endif
 
 namespace zipserv::cuda {
 namespace {
@@ -70,7 +68,6 @@ TEST_P(Decompress, GuardBandsAndUnalignedRows) {
   }
 }
 
-#ifdef ZIPSERV_HAVE_CONTAINER
 TEST_P(Decompress, RealFixtures) {
   for (const char* file : {"stories260K.safetensors", "use-lite-en.safetensors"}) {
     for (const st::Bf16Matrix& t : st::load_bf16_matrices(std::string(ZIPSERV_DATA_DIR) + "/" + file)) {
@@ -80,7 +77,6 @@ TEST_P(Decompress, RealFixtures) {
     }
   }
 }
-#endif
 
 void expect_trace_exact(const CompressedMatrix& m, int split_k, const std::string& what) {
   const std::vector<uint32_t> gpu = trace_lane_fragments(m, split_k), ref = lane_fragments(m);

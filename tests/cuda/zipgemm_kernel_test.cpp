@@ -19,9 +19,7 @@
 #include "zipserv/reference/encode.h"
 #include "zipserv/reference/gemm.h"
 #include "zipserv/reference/mma_numerics.h"
-#ifdef ZIPSERV_HAVE_CONTAINER
 #include "zipserv/container/safetensors.h"
-#endif
 
 namespace zipserv::cuda {
 namespace {
@@ -204,7 +202,6 @@ TEST_P(ZipGemm, LargeGridBeyond65535BlockRows) {
   EXPECT_EQ(cuda::decode(c), w);
 }
 
-#ifdef ZIPSERV_HAVE_CONTAINER
 TEST_P(ZipGemm, RealFixturesEqualDenseTwinAndStayWithinBound) {
   for (const char* file : {"stories260K.safetensors", "use-lite-en.safetensors"})
     for (const st::Bf16Matrix& t : st::load_bf16_matrices(std::string(ZIPSERV_DATA_DIR) + "/" + file)) {
@@ -216,7 +213,6 @@ TEST_P(ZipGemm, RealFixturesEqualDenseTwinAndStayWithinBound) {
                                      std::string(file) + ":" + t.name);
     }
 }
-#endif
 
 // A CompressedView whose max_hf understates the matrix (a hand-made view: upload() computes the
 // true maxima) would let the staging overrun the next piece of shared memory; the kernel stops

@@ -1,4 +1,4 @@
-// One lane's scalar decode (decode_lane), the warp loop with the shfl twin (decode_slice_lanes)
+// One lane's scalar decode (decode_lane), the warp loop as the kernel runs it (decode_slice_lanes)
 // and the SIMD warp decode (decode_slice) agree for every lane, on every Highway target.
 #include <gtest/gtest.h>
 

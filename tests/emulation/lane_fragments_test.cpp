@@ -11,9 +11,7 @@
 #include "zipserv/reference/decode.h"
 #include "zipserv/emulation/emulation.h"
 #include "zipserv/reference/encode.h"
-#ifdef ZIPSERV_HAVE_CONTAINER
 #include "zipserv/container/safetensors.h"
-#endif
 
 namespace zipserv::emu::test {
 namespace {
@@ -74,7 +72,6 @@ TEST_P(LaneFragmentsTargets, AllFallbackAndAllInsideTiles) {
   expect_target_used();
 }
 
-#ifdef ZIPSERV_HAVE_CONTAINER
 TEST_P(LaneFragmentsTargets, RealWeightMatrices) {
   int checked = 0;
   for (const char* file : {"stories260K.safetensors", "use-lite-en.safetensors"}) {
@@ -86,11 +83,6 @@ TEST_P(LaneFragmentsTargets, RealWeightMatrices) {
   EXPECT_GT(checked, 0);
   expect_target_used();
 }
-#else
-TEST(LaneFragments, RealWeightMatrices) {
-  GTEST_SKIP() << "zipserv::container (the safetensors reader) is not built, so data/ cannot be read";
-}
-#endif
 
 }  // namespace
 }  // namespace zipserv::emu::test

@@ -116,10 +116,8 @@ std::string find_tokenizer(const Args& a, int vocab_size) {
   if (!a.tokenizer.empty()) return a.tokenizer;
   const std::filesystem::path dir = std::filesystem::path(a.model).parent_path();
   const std::string own = "tok" + std::to_string(vocab_size) + ".bin";
-  std::vector<std::filesystem::path> candidates = {dir / own, dir / "tokenizer.bin"};
-#ifdef ZIPSERV_BUNDLED_DATA_DIR
-  candidates.push_back(std::filesystem::path(ZIPSERV_BUNDLED_DATA_DIR) / own);
-#endif
+  const std::vector<std::filesystem::path> candidates = {dir / own, dir / "tokenizer.bin",
+                                                         std::filesystem::path(ZIPSERV_BUNDLED_DATA_DIR) / own};
   std::string looked;
   for (const auto& c : candidates) {
     if (std::filesystem::is_regular_file(c)) return c.string();

@@ -14,37 +14,13 @@ struct Command {
   const char* summary;   // what it does
 };
 
-#ifndef ZIPSERV_HAVE_CHECK
-// Built without tools/zipserv/cmd_check.cpp: say so instead of failing to link.
-int check_not_built(int, char**) {
-  std::fprintf(stderr, "zipserv: check: not built (this build has no tools/zipserv/cmd_check.cpp)\n");
-  return 2;
-}
-#endif
-
-#ifndef ZIPSERV_HAVE_GENERATE
-// Built without llama/: say so instead of failing to link.
-int generate_not_built(int, char**) {
-  std::fprintf(stderr, "zipserv: generate: not built (this build has no llama/ forward pass)\n");
-  return 2;
-}
-#endif
-
 const Command kCommands[] = {
     {"compress", zipserv::cli::cmd_compress, "compress IN OUT", "store 2-D BF16 weights as TCA-TBE"},
     {"decompress", zipserv::cli::cmd_decompress, "decompress IN OUT", "give back the original file, byte for byte"},
     {"inspect", zipserv::cli::cmd_inspect, "inspect FILE [--json]", "window, coverage, bits/weight and ratio per tensor"},
     {"verify", zipserv::cli::cmd_verify, "verify ORIGINAL COMPRESSED", "decode everything and compare with the original"},
-#ifdef ZIPSERV_HAVE_CHECK
     {"check", zipserv::cli::cmd_check, "check FILE", "compare every implementation on every weight"},
-#else
-    {"check", check_not_built, "check FILE", "compare every implementation on every weight (not built)"},
-#endif
-#ifdef ZIPSERV_HAVE_GENERATE
     {"generate", zipserv::cli::cmd_generate, "generate MODEL [--prompt TEXT]", "run a Llama from its compressed weights"},
-#else
-    {"generate", generate_not_built, "generate MODEL [--prompt TEXT]", "run a Llama from its compressed weights (not built)"},
-#endif
 };
 
 void print_help(FILE* out) {

@@ -7,9 +7,7 @@
 
 #include "zipserv/reference/bf16.h"
 
-#if ZIPSERV_ORACLE_HAS_CONTAINER
 #include "zipserv/container/safetensors.h"
-#endif
 
 namespace zipserv::oracle {
 namespace {
@@ -120,14 +118,9 @@ std::vector<Case> adversarial_cases() {
 
 std::vector<Case> fixture_cases(const std::string& path) {
   std::vector<Case> out;
-#if ZIPSERV_ORACLE_HAS_CONTAINER
   const std::string stem = stem_of(path);
   for (st::Bf16Matrix& m : st::load_bf16_matrices(path))
     out.push_back(Case{stem + "/" + m.name, m.rows, m.cols, std::move(m.values), std::nullopt});
-#else
-  (void)path;
-  (void)stem_of;
-#endif
   return out;
 }
 

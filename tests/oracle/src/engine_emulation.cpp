@@ -1,18 +1,13 @@
 // The "emulation" engines: zipserv::emu (Highway SIMD warp emulation and CPU ZipGEMM) behind the
-// Engine interface. Compiled to a stub returning nullptr when the emulation is not built.
+// Engine interface.
 #include <memory>
 #include <string>
 
-#include "unavailable_engine.h"
-#include "zipserv/oracle/builtin_engines.h"
-
-#if ZIPSERV_ORACLE_HAS_EMULATION
 #include "zipserv/emulation/emulation.h"
-#endif
+#include "zipserv/oracle/builtin_engines.h"
 
 namespace zipserv::oracle {
 
-#if ZIPSERV_ORACLE_HAS_EMULATION
 namespace {
 
 class EmulationEngine final : public Engine {
@@ -44,13 +39,6 @@ class EmulationEngine final : public Engine {
 
 }  // namespace
 
-bool emulation_built() { return true; }
 std::unique_ptr<Engine> make_emulation_engine(int split_k) { return std::make_unique<EmulationEngine>(split_k); }
-#else
-bool emulation_built() { return false; }
-std::unique_ptr<Engine> make_emulation_engine(int) {
-  return std::make_unique<detail::UnavailableEngine>("emulation", "not built: the zipserv_emulation target is missing");
-}
-#endif
 
 }  // namespace zipserv::oracle

@@ -19,9 +19,9 @@ Registry& registry() {
   static Registry* r = [] {
     auto* fresh = new Registry;  // never destroyed: engines may be made during static teardown
     fresh->entries.emplace_back("reference", [] { return make_reference_engine(); });
-    // "emulation" and "cuda" are always listed: when not built they report why and are skipped.
     fresh->entries.emplace_back("emulation", [] { return make_emulation_engine(1); });
-    if (emulation_built()) fresh->entries.emplace_back("emulation-split-k4", [] { return make_emulation_engine(4); });
+    fresh->entries.emplace_back("emulation-split-k4", [] { return make_emulation_engine(4); });
+    // "cuda" is always listed: built without CUDA, or without a device, it says why and is skipped.
     fresh->entries.emplace_back("cuda", [] { return make_cuda_engine(); });
     // The same kernels on cuda-sim, on every machine: split-K off, and the GPU's automatic choice.
     fresh->entries.emplace_back("cuda-sim", [] { return make_cuda_sim_engine(1); });

@@ -10,7 +10,6 @@ namespace zipserv::oracle::test {
 namespace {
 
 TEST(OracleEmulation, PassesTheWholeCorpusBitForBit) {
-  if (!emulation_built()) GTEST_SKIP() << "zipserv_emulation is not part of this build";
   const auto engine = make_emulation_engine(1);
   ASSERT_EQ(engine->gemm_contract().order, SummationOrder::reference);
   expect_engine_passes_corpus(*engine);
@@ -22,7 +21,6 @@ TEST(OracleEmulation, PassesTheWholeCorpusBitForBit) {
 }
 
 TEST(OracleEmulation, SplitKPassesTheWholeCorpusUnderTheReorderingRule) {
-  if (!emulation_built()) GTEST_SKIP() << "zipserv_emulation is not part of this build";
   const auto engine = make_emulation_engine(4);
   ASSERT_EQ(engine->gemm_contract().order, SummationOrder::other);
   expect_engine_passes_corpus(*engine);

@@ -4,11 +4,12 @@
 #include <cstring>
 
 #include "compression_plan.h"
-#include "parallel_tasks.h"
+#include "progress_line.h"
 #include "row_bands.h"
 #include "zipserv/container/atomic_output.h"
 #include "zipserv/container/compressed_model.h"
 #include "zipserv/reference/encode.h"
+#include "zipserv/reference/parallel_for.h"
 
 namespace zipserv::st {
 namespace {
@@ -100,7 +101,7 @@ ConvertSummary compress_file(const std::string& input, const std::string& output
   out.write_at(0, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(layout.layout.prefix.data()),
                                            layout.layout.prefix.size()));
   detail::ProgressLine line("zipserv: compressing", plans.size(), options.progress);
-  detail::run_parallel(plans.size(), options.threads, [&](size_t i) {
+  parallel_for(static_cast<int64_t>(plans.size()), options.threads, [&](size_t i) {
     const detail::TensorPlan& p = plans[i];
     const size_t d = layout.first_decl[i];
     if (p.storage == Storage::raw)

@@ -5,9 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "parallel_tasks.h"
+#include "progress_line.h"
 #include "row_bands.h"
 #include "zipserv/container/checksum.h"
+#include "zipserv/reference/parallel_for.h"
 
 namespace zipserv::st::detail {
 
@@ -33,7 +34,7 @@ std::vector<TensorPlan> plan_compression(const SafetensorsFile& file, int thread
   const auto& tensors = file.tensors();
   std::vector<TensorPlan> plans(tensors.size());
   ProgressLine line("zipserv: sizing", tensors.size(), progress);
-  run_parallel(tensors.size(), threads, [&](size_t i) {
+  parallel_for(static_cast<int64_t>(tensors.size()), threads, [&](size_t i) {
     const TensorInfo& t = tensors[i];
     TensorPlan& p = plans[i];
     p.tensor = &t;

@@ -6,10 +6,11 @@
 #include <cstring>
 #include <mutex>
 
-#include "parallel_tasks.h"
+#include "progress_line.h"
 #include "row_bands.h"
 #include "zipserv/container/atomic_output.h"
 #include "zipserv/container/compressed_model.h"
+#include "zipserv/reference/parallel_for.h"
 
 namespace zipserv::st {
 
@@ -27,7 +28,7 @@ ConvertSummary decompress_file(const std::string& input, const std::string& outp
   out.write_at(8, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(header.data()), header.size()));
   const auto& entries = model.entries();
   detail::ProgressLine line("zipserv: decompressing", entries.size(), options.progress);
-  detail::run_parallel(entries.size(), options.threads, [&](size_t i) {
+  parallel_for(static_cast<int64_t>(entries.size()), options.threads, [&](size_t i) {
     const uint64_t begin = data_offset + entries[i].original_begin;
     // A checksum error after some pieces were written leaves them in the temporary file, which
     // is removed: the output never appears.
@@ -60,7 +61,7 @@ VerifyReport verify_files(const std::string& original_path, const std::string& c
   const auto& tensors = original.tensors();
   std::mutex mutex;
   size_t first_bad = tensors.size();
-  detail::run_parallel(tensors.size(), threads, [&](size_t i) {
+  parallel_for(static_cast<int64_t>(tensors.size()), threads, [&](size_t i) {
     const ModelEntry* e = model.find(tensors[i].name);
     std::string problem;
     if (!e) {

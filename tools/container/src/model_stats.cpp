@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "compression_plan.h"
-#include "parallel_tasks.h"
 #include "zipserv/container/compressed_model.h"
+#include "zipserv/reference/parallel_for.h"
 
 namespace zipserv::st {
 namespace {
@@ -47,7 +47,7 @@ ModelStats inspect_compressed(const CompressedModel& model, int threads) {
   stats.compressed_file_bytes = model.file().file_size();
   const auto& entries = model.entries();
   stats.tensors.resize(entries.size());
-  detail::run_parallel(entries.size(), threads, [&](size_t i) {
+  parallel_for(static_cast<int64_t>(entries.size()), threads, [&](size_t i) {
     const ModelEntry& e = entries[i];
     TensorStats& s = stats.tensors[i];
     s.name = e.name;

@@ -15,6 +15,8 @@
  *  hf = 10, fb = 4: lane 0 reads bytes 10 and 11, lane 1 reads byte 12 (bit 2) and full[4]
  *  (bit 3: 3 bits below it, 3 of them set, so 0 fallback elements before it).
  *  After each FragTile both cursors advance: hf by popcount(indicator), fb by the rest of 64.
+ *  Every lane computes that count itself, as the CUDA kernel does (advance_past_fragtile() in
+ *  zipserv/cuda/fragment_decode.h): the cursors are equal in all lanes without a shuffle.
  */
 #pragma once
 
@@ -98,9 +100,11 @@ StreamCursors advance_cursors(const SliceBitmaps& b, StreamCursors c);
 void decode_lane(const SliceBitmaps& bitmaps, StreamCursors cursors, const StagedStreams& streams,
                  int lane, uint32_t (&regs)[kARegsPerLane]);
 
-/// The whole warp's decode of one slice as the kernel runs it, lanes as a WarpValues loop: each
-/// lane counts its own indicator bits, and the cursor advance is lane 31's inclusive count
-/// broadcast with emu::shfl_sync. Fills regs[reg][lane]; equals decode_lane() for every lane.
+/// The whole warp's decode of one slice as the kernel runs it, lanes as a WarpValues loop, one
+/// FragTile at a time: each lane popcounts the indicator bits below each of its two elements and
+/// then the whole indicator to advance its own copy of the cursors (the kernel's
+/// decode_fragment_popcount() and advance_past_fragtile(); no lane reads another's value).
+/// Fills regs[reg][lane]; equals decode_lane() for every lane.
 void decode_slice_lanes(const SliceBitmaps& bitmaps, StreamCursors cursors, const StagedStreams& streams,
                         uint32_t (&regs)[kARegsPerLane][kWarpLanes]);
 

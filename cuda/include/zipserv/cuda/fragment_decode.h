@@ -34,6 +34,7 @@ struct StripCursor {
   int full;  ///< index into the block tile's fallback segment
 };
 
+// [decode_fragment_popcount] (a \snippet marker for the walkthrough, step 06)
 /// Decodes the A-fragment register that lane `lane` holds for one FragTile: the two BF16 values
 /// at bits a_frag_bit(lane, 0) and a_frag_bit(lane, 1), packed low | high << 16.
 ///
@@ -57,13 +58,16 @@ ZIPSERV_HD inline uint32_t decode_fragment_popcount(uint64_t b1, uint64_t b2, ui
   }
   return packed;
 }
+// [decode_fragment_popcount]
 
+// [advance_past_fragtile]
 /// Moves a strip's cursor past one FragTile: its set bits were high-frequency elements, the
 /// other 64 - n were fallbacks. REFERENCE: the per-stream ++ of zipserv's reference decoder.
 ZIPSERV_HD inline StripCursor advance_past_fragtile(StripCursor cursor, uint64_t b1, uint64_t b2, uint64_t b3) {
   const int n = dev::popc64(b1 | b2 | b3);
   return StripCursor{cursor.hf + n, cursor.full + 64 - n};
 }
+// [advance_past_fragtile]
 
 /// \}
 

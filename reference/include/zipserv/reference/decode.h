@@ -21,8 +21,8 @@ namespace zipserv {
 
 /// How the block-tile decoder runs. The output never depends on it.
 struct DecodeOptions {
-  /// Worker threads; each takes a contiguous band of block-tile rows. 0 or less: one per
-  /// hardware thread.
+  /// Worker threads; each takes the next block-tile row when it is free (parallel_for()). 0 or
+  /// less: one per hardware thread.
   int threads = 1;
 };
 

@@ -16,8 +16,8 @@
  *  element by element. encode() and encode_with_start_exp() produce the same bytes block tile
  *  by block tile (see encode_block_tiles.cpp): (1) count each block tile's high-frequency
  *  elements, (2) prefix-sum the padded counts into the global offsets, which fixes where every
- *  block tile's segments go, (3) fill the block tiles independently, so bands of block-tile rows
- *  can run on separate threads.
+ *  block tile's segments go, (3) fill the block tiles independently, so block-tile rows can run
+ *  on separate threads (parallel_for.h).
  */
 #pragma once
 
@@ -42,8 +42,8 @@ inline constexpr uint8_t kPaddingByte = 0x00;
 /// How the block-tile encoder runs. The output never depends on it: any thread count gives the
 /// same bytes as encode_by_traversal().
 struct EncodeOptions {
-  /// Worker threads; each takes a contiguous band of block-tile rows. 0 or less: one per
-  /// hardware thread (std::thread::hardware_concurrency()).
+  /// Worker threads; each takes the next block-tile row when it is free (parallel_for()). 0 or
+  /// less: one per hardware thread (std::thread::hardware_concurrency()).
   int threads = 1;
 };
 

@@ -2,10 +2,10 @@
  *  \brief The engines the project itself provides: the reference (the definition every other
  *         engine is compared with), the CPU emulation, and the CUDA kernels.
  *
- *  Which ones exist depends on the build: the emulation needs the `zipserv_emulation` target and
- *  the CUDA engines the `zipserv_cuda` target (ZIPSERV_ENABLE_CUDA). The registry (engine.h)
- *  always lists "emulation", "cuda" and "cublas": an engine that is not built, or (CUDA) finds
- *  no device, reports why through unavailable_reason() and is listed as skipped, never passed.
+ *  The reference, the emulation and the kernels on cuda-sim run on every machine. The GPU engines
+ *  ("cuda", "cublas") need a build with ZIPSERV_ENABLE_CUDA and a device; the registry (engine.h)
+ *  always lists them, and without either they report why through unavailable_reason() and are
+ *  listed as skipped, never passed.
  */
 #pragma once
 
@@ -23,12 +23,9 @@ namespace zipserv::oracle {
 /// Checked against itself it must pass everything (the oracle's self-test).
 std::unique_ptr<Engine> make_reference_engine();
 
-/// True when this build contains the CPU emulation (zipserv::emu).
-bool emulation_built();
-
 /// "emulation" (split_k = 1: the reference summation order, compared bit for bit on any input)
 /// or, for split_k > 1, "emulation-split-k<split_k>" (another order, compared by the
-/// exact-input rule). Without the emulation in the build: an engine that is unavailable.
+/// exact-input rule).
 std::unique_ptr<Engine> make_emulation_engine(int split_k = 1);
 
 /// True when this build contains the CUDA kernels (zipserv::cuda).

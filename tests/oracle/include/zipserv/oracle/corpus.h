@@ -33,11 +33,12 @@ std::vector<Case> shape_cases();
 /// (integers in [-8, 8]: the GEMM is exact in every order, see gemm_rule.h).
 std::vector<Case> adversarial_cases();
 
-/// Every 2-D BF16 tensor of a plain safetensors file, named "<file stem>/<tensor>". Empty when
-/// the container library is not built.
+/// Every 2-D BF16 tensor of a plain safetensors file, named "<file stem>/<tensor>" (read with
+/// zipserv::container; a file it cannot read throws its error).
 std::vector<Case> fixture_cases(const std::string& path);
 
-/// The bundled fixtures (data/stories260K.safetensors, data/use-lite-en.safetensors).
+/// The bundled fixtures (data/stories260K.safetensors, data/use-lite-en.safetensors of the source
+/// tree this library was built from).
 std::vector<Case> bundled_fixture_cases();
 
 /// Which parts of the corpus to build.

@@ -34,10 +34,12 @@
  *  }  // namespace
  *  \endcode
  *
- *  Add the file to `_zipserv_oracle_plugin_sources` in tests/oracle/CMakeLists.txt (an OBJECT
- *  library linked into the oracle tests and the `zipserv` command): a static library would let
- *  the linker drop an object nothing refers to, and the registration with it.
- *  tests/oracle/plugins/random_access_engine.cpp is a real engine written this way.
+ *  In this repository, add the file to `_zipserv_oracle_plugin_sources` in
+ *  tests/oracle/CMakeLists.txt (an OBJECT library linked into the oracle tests and the `zipserv`
+ *  command): a static library would let the linker drop an object nothing refers to, and the
+ *  registration with it. tests/oracle/plugins/random_access_engine.cpp is a real engine written
+ *  this way. In another repository, compile the file into your own program, which links the
+ *  installed package's zipserv::oracle: tests/downstream is such a project.
  */
 #pragma once
 
@@ -137,8 +139,9 @@ bool register_engine(const std::string& name, EngineFactory factory);
 /// was there.
 bool unregister_engine(const std::string& name);
 
-/// The registered engine names: the built-in ones first ("reference", then "emulation" and its
-/// variants when built, then "cuda" when built), then the others in registration order.
+/// The registered engine names: the built-in ones first ("reference", "emulation" and its
+/// split-K variant, "cuda", the cuda-sim variants, "cublas"), then the others in registration
+/// order.
 std::vector<std::string> registered_engines();
 
 /// A fresh engine by name, or nullptr if no engine has that name.
