@@ -28,9 +28,12 @@ class EmulationEngine final : public Engine {
     return y;
   }
   // split_k = 1 keeps gemm.h's order (one FP32 accumulator over k = 0..K-1): bit for bit on
-  // any input. Split-K adds the K ranges separately, then the partials: another order.
+  // any input, except which NaN payload survives when the inputs carry several (emulation.h).
+  // Split-K adds the K ranges separately, then the partials: another order.
   GemmContract gemm_contract() const override {
-    return {split_k_ == 1 ? SummationOrder::reference : SummationOrder::other, 0};
+    GemmContract c{split_k_ == 1 ? SummationOrder::reference : SummationOrder::other, 0};
+    c.nan_payload_of_fp_unit = true;
+    return c;
   }
 
  private:

@@ -127,6 +127,59 @@ TEST(OracleGemmRule, CanonicalNanIsAcceptedOnlyWhereDeclaredAndOnlyForNaN) {
   EXPECT_FALSE(check(CanonicalNan(true, 0x7FFF, true), e).passed());
 }
 
+// An engine in the reference order that gives every NaN output another NaN payload: declared
+// (nan_payload_of_fp_unit) it passes where the inputs carry several NaN patterns, and only there;
+// undeclared it fails; a NaN where the reference has a number is caught either way.
+TEST(OracleGemmRule, NanPayloadIsFreeOnlyWhereDeclaredAndTheInputsCarrySeveralNaNs) {
+  class OtherNanPayload final : public Engine {
+   public:
+    OtherNanPayload(bool declared, bool break_one_number) : declared_(declared), break_one_number_(break_one_number) {}
+    std::string name() const override { return "other-nan-payload"; }
+    std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
+      std::vector<uint16_t> y(static_cast<size_t>(w.rows * n));
+      zipserv::zipgemm(w, x, n, y.data());
+      bool broken = false;
+      for (uint16_t& v : y) {
+        const bool nan = (v & 0x7F80u) == 0x7F80u && (v & 0x7Fu) != 0;
+        if (nan) v = static_cast<uint16_t>((v & 0xFF80u) | ((v & 0x7Fu) == 0x55u ? 0x2Au : 0x55u));  // another NaN
+        else if (break_one_number_ && !broken) v = 0x7FC0, broken = true;
+      }
+      return y;
+    }
+    GemmContract gemm_contract() const override {
+      GemmContract c{SummationOrder::reference, 0};
+      c.nan_payload_of_fp_unit = declared_;
+      return c;
+    }
+
+   private:
+    bool declared_;
+    bool break_one_number_;
+  };
+  const Expected& e = expectation_named("all_patterns_window_best");  // every NaN pattern among the weights
+  bool has_nan_output = false;
+  for (const GemmExpectation& g : e.gemm) {
+    EXPECT_GT(g.nan_patterns, 1) << g.input;
+    for (uint16_t v : g.reference) has_nan_output = has_nan_output || ((v & 0x7F80u) == 0x7F80u && (v & 0x7Fu) != 0);
+  }
+  ASSERT_TRUE(has_nan_output);
+  EXPECT_TRUE(check(OtherNanPayload(true, false), e).passed());
+  EXPECT_FALSE(check(OtherNanPayload(false, false), e).passed());
+  EXPECT_FALSE(check(OtherNanPayload(true, true), e).passed());
+  // One NaN pattern in the inputs: the payload is specified, so another one is a divergence.
+  std::vector<uint16_t> w(64 * 64, 0x3F80), x(64, 0x3F80);  // ones
+  w[5] = 0x7FC1;                                            // a single NaN pattern
+  GemmExpectation single = expect_gemm("one_nan", w, 64, 64, x, 1);
+  EXPECT_EQ(single.nan_patterns, 1);
+  std::vector<uint16_t> other = single.reference;
+  ASSERT_TRUE((other[0] & 0x7F80u) == 0x7F80u && (other[0] & 0x7Fu) != 0);
+  other[0] = 0x7FC3;
+  GemmContract declared{SummationOrder::reference, 0};
+  declared.nan_payload_of_fp_unit = true;
+  std::string rule;
+  EXPECT_TRUE(compare_gemm(single, other, declared, rule).has_value()) << rule;
+}
+
 TEST(OracleGemmRule, BoundIsTheStatedFormula) {
   // One output by hand: allowed = 2|r - y| + gamma_K S + ulp_bf16(|y| + gamma_K S).
   const Expected& e = expectation_named("m_lt_16_k_gt_16");

@@ -79,6 +79,12 @@ struct GemmContract {
   /// is then compared by NaN-ness even under SummationOrder::reference; every other value still
   /// bit for bit.
   bool canonical_nan = false;
+  /// When W and X together carry more than one NaN bit pattern, which of them a NaN output
+  /// carries is the FP unit's choice: an x86 add returns its first NaN operand, and a compiler
+  /// may swap the operands of an addition (IEEE addition commutes), differently in each build.
+  /// Declared, NaN outputs of such inputs are compared by NaN-ness under SummationOrder::reference;
+  /// with at most one NaN pattern in the inputs, and for every other value, still bit for bit.
+  bool nan_payload_of_fp_unit = false;
 };
 
 /// One implementation as the oracle sees it. Every stage is optional: the default answers

@@ -48,6 +48,7 @@ struct GemmExpectation {
   std::vector<double> exact;         ///< (m, n) sum of w x in double (exact where rule 2 holds)
   std::vector<double> abs_sum;       ///< (m, n) sum of |w x|: scales the reordering error
   bool finite = true;                ///< W and X hold no Inf or NaN
+  int nan_patterns = 0;              ///< distinct NaN bit patterns among W and X
   int64_t granularity_exp = 0;       ///< log2 g: every product is a multiple of 2^granularity_exp
   double max_abs_sum = 0;            ///< S = max of abs_sum
 };
