@@ -152,7 +152,8 @@ TEST_P(BandCheck, AFaultInALaterBandIsReportedAtItsWholeMatrixPlace) {
     expect_same_report(check(*engine, whole, go_on), banded(*engine, w, inputs, GetParam(), go_on));
   }
   // The offsets are compared as the whole matrix's values, not the band's.
-  const Divergence* d = check(global, whole).first_divergence();
+  const Report global_report = check(global, whole);  // the divergence points into it
+  const Divergence* d = global_report.first_divergence();
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->array, "global_offsets");
   EXPECT_EQ(d->index, 2 * 7);  // block tile 7 = (gm 2, gk 1)
