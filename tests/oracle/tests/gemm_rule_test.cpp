@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 
 #include "corpus_expectations.h"
 #include "zipserv/reference/bf16.h"
@@ -93,91 +94,79 @@ TEST(OracleGemmRule, SwappedTokensAreOutsideTheBound) {
   }
 }
 
+bool is_nan(uint16_t v) { return (v & 0x7F80u) == 0x7F80u && (v & 0x7Fu) != 0; }
+
+// An engine in the reference order that rewrites every NaN output through `nan_to`, and, when
+// `break_first_number` is set, also writes that value over the first output that is a number.
+class NanRewritingEngine final : public Engine {
+ public:
+  NanRewritingEngine(GemmContract contract, uint16_t (*nan_to)(uint16_t), std::optional<uint16_t> break_first_number)
+      : contract_(contract), nan_to_(nan_to), break_first_number_(break_first_number) {}
+  std::string name() const override { return "nan-rewriting"; }
+  std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
+    std::vector<uint16_t> y(static_cast<size_t>(w.rows * n));
+    zipserv::zipgemm(w, x, n, y.data());
+    bool broken = false;
+    for (uint16_t& v : y) {
+      if (is_nan(v)) v = nan_to_(v);
+      else if (break_first_number_ && !broken) v = *break_first_number_, broken = true;
+    }
+    return y;
+  }
+  GemmContract gemm_contract() const override { return contract_; }
+
+ private:
+  GemmContract contract_;
+  uint16_t (*nan_to_)(uint16_t);
+  std::optional<uint16_t> break_first_number_;
+};
+
+GemmContract reference_order(bool canonical_nan, bool nan_payload_of_fp_unit) {
+  GemmContract c{SummationOrder::reference, 0, canonical_nan};
+  c.nan_payload_of_fp_unit = nan_payload_of_fp_unit;
+  return c;
+}
+
 // An engine in the reference order whose final rounding writes NaNs as the GPU's canonical 0x7FFF:
 // declared (canonical_nan) it passes; undeclared, the payload difference is a divergence; and a
 // canonical NaN where the reference has a number, or another payload, is caught either way.
 TEST(OracleGemmRule, CanonicalNanIsAcceptedOnlyWhereDeclaredAndOnlyForNaN) {
-  class CanonicalNan final : public Engine {
-   public:
-    CanonicalNan(bool declared, uint16_t nan_bits, bool break_one_number)
-        : declared_(declared), nan_bits_(nan_bits), break_one_number_(break_one_number) {}
-    std::string name() const override { return "canonical-nan"; }
-    std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
-      std::vector<uint16_t> y(static_cast<size_t>(w.rows * n));
-      zipserv::zipgemm(w, x, n, y.data());
-      bool broken = false;
-      for (uint16_t& v : y) {
-        const bool nan = (v & 0x7F80u) == 0x7F80u && (v & 0x7Fu) != 0;
-        if (nan) v = nan_bits_;
-        else if (break_one_number_ && !broken) v = 0x7FFF, broken = true;
-      }
-      return y;
-    }
-    GemmContract gemm_contract() const override { return {SummationOrder::reference, 0, declared_}; }
-
-   private:
-    bool declared_;
-    uint16_t nan_bits_;
-    bool break_one_number_;
-  };
+  const auto canonical = [](uint16_t) -> uint16_t { return 0x7FFF; };
+  const auto other_payload = [](uint16_t) -> uint16_t { return 0x7FC1; };
   const Expected& e = expectation_named("all_patterns_window_best");  // NaN and Inf weights: NaN outputs
-  EXPECT_TRUE(check(CanonicalNan(true, 0x7FFF, false), e).passed());
-  EXPECT_FALSE(check(CanonicalNan(false, 0x7FFF, false), e).passed());
-  EXPECT_FALSE(check(CanonicalNan(true, 0x7FC1, false), e).passed());
-  EXPECT_FALSE(check(CanonicalNan(true, 0x7FFF, true), e).passed());
+  EXPECT_TRUE(check(NanRewritingEngine(reference_order(true, false), canonical, std::nullopt), e).passed());
+  EXPECT_FALSE(check(NanRewritingEngine(reference_order(false, false), canonical, std::nullopt), e).passed());
+  EXPECT_FALSE(check(NanRewritingEngine(reference_order(true, false), other_payload, std::nullopt), e).passed());
+  EXPECT_FALSE(check(NanRewritingEngine(reference_order(true, false), canonical, 0x7FFF), e).passed());
 }
 
 // An engine in the reference order that gives every NaN output another NaN payload: declared
 // (nan_payload_of_fp_unit) it passes where the inputs carry several NaN patterns, and only there;
 // undeclared it fails; a NaN where the reference has a number is caught either way.
 TEST(OracleGemmRule, NanPayloadIsFreeOnlyWhereDeclaredAndTheInputsCarrySeveralNaNs) {
-  class OtherNanPayload final : public Engine {
-   public:
-    OtherNanPayload(bool declared, bool break_one_number) : declared_(declared), break_one_number_(break_one_number) {}
-    std::string name() const override { return "other-nan-payload"; }
-    std::optional<std::vector<uint16_t>> gemm(const CompressedMatrix& w, const uint16_t* x, int64_t n) const override {
-      std::vector<uint16_t> y(static_cast<size_t>(w.rows * n));
-      zipserv::zipgemm(w, x, n, y.data());
-      bool broken = false;
-      for (uint16_t& v : y) {
-        const bool nan = (v & 0x7F80u) == 0x7F80u && (v & 0x7Fu) != 0;
-        if (nan) v = static_cast<uint16_t>((v & 0xFF80u) | ((v & 0x7Fu) == 0x55u ? 0x2Au : 0x55u));  // another NaN
-        else if (break_one_number_ && !broken) v = 0x7FC0, broken = true;
-      }
-      return y;
-    }
-    GemmContract gemm_contract() const override {
-      GemmContract c{SummationOrder::reference, 0};
-      c.nan_payload_of_fp_unit = declared_;
-      return c;
-    }
-
-   private:
-    bool declared_;
-    bool break_one_number_;
+  const auto another_nan = [](uint16_t v) -> uint16_t {
+    return static_cast<uint16_t>((v & 0xFF80u) | ((v & 0x7Fu) == 0x55u ? 0x2Au : 0x55u));
   };
   const Expected& e = expectation_named("all_patterns_window_best");  // every NaN pattern among the weights
   bool has_nan_output = false;
   for (const GemmExpectation& g : e.gemm) {
     EXPECT_GT(g.nan_patterns, 1) << g.input;
-    for (uint16_t v : g.reference) has_nan_output = has_nan_output || ((v & 0x7F80u) == 0x7F80u && (v & 0x7Fu) != 0);
+    for (uint16_t v : g.reference) has_nan_output = has_nan_output || is_nan(v);
   }
   ASSERT_TRUE(has_nan_output);
-  EXPECT_TRUE(check(OtherNanPayload(true, false), e).passed());
-  EXPECT_FALSE(check(OtherNanPayload(false, false), e).passed());
-  EXPECT_FALSE(check(OtherNanPayload(true, true), e).passed());
+  EXPECT_TRUE(check(NanRewritingEngine(reference_order(false, true), another_nan, std::nullopt), e).passed());
+  EXPECT_FALSE(check(NanRewritingEngine(reference_order(false, false), another_nan, std::nullopt), e).passed());
+  EXPECT_FALSE(check(NanRewritingEngine(reference_order(false, true), another_nan, 0x7FC0), e).passed());
   // One NaN pattern in the inputs: the payload is specified, so another one is a divergence.
   std::vector<uint16_t> w(64 * 64, 0x3F80), x(64, 0x3F80);  // ones
   w[5] = 0x7FC1;                                            // a single NaN pattern
   GemmExpectation single = expect_gemm("one_nan", w, 64, 64, x, 1);
   EXPECT_EQ(single.nan_patterns, 1);
   std::vector<uint16_t> other = single.reference;
-  ASSERT_TRUE((other[0] & 0x7F80u) == 0x7F80u && (other[0] & 0x7Fu) != 0);
+  ASSERT_TRUE(is_nan(other[0]));
   other[0] = 0x7FC3;
-  GemmContract declared{SummationOrder::reference, 0};
-  declared.nan_payload_of_fp_unit = true;
   std::string rule;
-  EXPECT_TRUE(compare_gemm(single, other, declared, rule).has_value()) << rule;
+  EXPECT_TRUE(compare_gemm(single, other, reference_order(false, true), rule).has_value()) << rule;
 }
 
 TEST(OracleGemmRule, BoundIsTheStatedFormula) {
