@@ -68,9 +68,7 @@ TEST(BandStreaming, StoredArraysAreExactlyTheWholeMatrixEncoding) {
   const st::SafetensorsFile plain = st::SafetensorsFile::open(original);
   const st::SafetensorsFile packed = st::SafetensorsFile::open(dir.file("m"));
   for (const Shape& s : kShapes) {
-    const auto bytes = plain.bytes(*plain.find(s.name));
-    std::vector<uint16_t> values(bytes.size() / 2);
-    std::memcpy(values.data(), bytes.data(), bytes.size());
+    const std::vector<uint16_t> values = stored<uint16_t>(plain, s.name);
     const zipserv::CompressedMatrix whole = zipserv::encode(values.data(), s.rows, s.cols);
     const std::string n = s.name;
     EXPECT_EQ(stored<uint64_t>(packed, n + ".zipserv.bitmap1"), whole.bitmap1) << n;
@@ -101,9 +99,7 @@ TEST(BandStreaming, MatrixBandsAreTheRowsAndTheirEncoding) {
   const st::SafetensorsFile plain = st::SafetensorsFile::open(original);
   const st::CompressedModel packed = st::CompressedModel::open(dir.file("m"));
   for (const Shape& s : kShapes) {
-    const auto bytes = plain.bytes(*plain.find(s.name));
-    std::vector<uint16_t> values(bytes.size() / 2);
-    std::memcpy(values.data(), bytes.data(), bytes.size());
+    const std::vector<uint16_t> values = stored<uint16_t>(plain, s.name);
     const uint8_t window = zipserv::encode(values.data(), s.rows, s.cols).start_exp;
     const int64_t step = st::matrix_band_rows(s.cols);
     EXPECT_EQ(step % 64, 0);
