@@ -51,7 +51,9 @@ class TensorSource {
   std::vector<uint8_t> original_bytes(const std::string& name) const {
     if (plain_) {
       const std::span<const uint8_t> b = plain_->bytes(*plain_->find(name));
-      return {b.begin(), b.end()};
+      std::vector<uint8_t> copy(b.begin(), b.end());
+      plain_->check_intact();  // the copy is the file's bytes, not zeros read past a shrunken end
+      return copy;
     }
     return model_->decode_entry(*model_->find(name));
   }
