@@ -2,6 +2,7 @@
 // Highway target and every thread count; damaged input is rejected, never decoded.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,28 @@ TEST_P(DecodeTargets, ThreadCountsGiveIdenticalOutput) {
     std::vector<uint16_t> out(v.size(), 0xDEAD);
     emu::decode_into(m, out.data(), {.threads = threads});
     EXPECT_EQ(out, v) << threads << " threads";
+  }
+  expect_target_used();
+}
+
+// decode_into() writes outputs of 8 MiB and more through a row buffer with non-temporal stores
+// (kStreamingOutputBytes in fragment_gather-inl.h): 2050 x 2056 BF16 is 8.04 MiB. Neither side is
+// a multiple of 64 (partial block tiles in both directions) and a row is 4112 bytes, so row starts
+// fall at every 16-byte offset of a cache line; the output also starts one element past an
+// aligned address. Sentinels around it must survive.
+TEST_P(DecodeTargets, LargeOutputStreamedAtAnyAlignment) {
+  constexpr int64_t kRows = 2050, kCols = 2056;
+  static_assert(kRows * kCols * 2 >= (int64_t{8} << 20), "must take the streaming path");
+  const std::vector<uint16_t> v = gaussian_bf16(kRows, kCols, 0.02f, 24);
+  const CompressedMatrix m = encode(v.data(), kRows, kCols);
+  for (int offset : {0, 1, 8}) {
+    for (int threads : {1, 2}) {
+      std::vector<uint16_t> out(v.size() + 64, 0xDEAD);
+      emu::decode_into(m, out.data() + offset, {.threads = threads});
+      EXPECT_TRUE(std::equal(v.begin(), v.end(), out.begin() + offset)) << "offset " << offset << ", " << threads << " threads";
+      EXPECT_EQ(std::count(out.begin(), out.begin() + offset, 0xDEAD), offset);
+      EXPECT_EQ(std::count(out.begin() + offset + v.size(), out.end(), 0xDEAD), 64 - offset);
+    }
   }
   expect_target_used();
 }
