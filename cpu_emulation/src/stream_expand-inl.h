@@ -90,12 +90,14 @@ HWY_INLINE void WriteExponentFields(const uint8_t* HWY_RESTRICT b1, const uint8_
   constexpr int kRowsPerVector = kBytes / 8;
   constexpr int kGroups = 16 / kRowsPerVector;  // vectors per 16 rows
   static_assert(kBytes == 16 || kBytes == 32, "one or two 128-bit blocks");
-  // Byte p of group g's shuffle selector: the row of element p, row = kRowsPerVector g + 2 (p / 16)
-  // + (p % 16) / 8 (block b holds rows 2b and 2b + 1); bit: 1 << (p % 8).
+  // Byte p of group g's shuffle selector: the row of element p, row = kRowsPerVector g + b +
+  // (kRowsPerVector / 2) h for byte p = 16 b + 8 h + i of block b (with 256-bit vectors block 0
+  // holds rows 0 and 2 of the group, block 1 rows 1 and 3, so that the interleaves below leave
+  // rows 0, 1 in one vector and 2, 3 in the other, with no lane-crossing shuffle); bit: 1 << i.
   alignas(32) uint8_t select_bytes[kGroups][kBytes];
   alignas(32) uint8_t bit_bytes[kBytes];
   for (int p = 0; p < kBytes; ++p) {
-    for (int g = 0; g < kGroups; ++g) select_bytes[g][p] = static_cast<uint8_t>(kRowsPerVector * g + 2 * (p / 16) + (p % 16) / 8);
+    for (int g = 0; g < kGroups; ++g) select_bytes[g][p] = static_cast<uint8_t>(kRowsPerVector * g + p / 16 + (kRowsPerVector / 2) * (p % 16 / 8));
     bit_bytes[p] = static_cast<uint8_t>(1u << (p % 8));
   }
   const V bits = hn::Load(d, bit_bytes);
@@ -109,10 +111,11 @@ HWY_INLINE void WriteExponentFields(const uint8_t* HWY_RESTRICT b1, const uint8_
   const V low_table = hn::LoadDup128(d, low_bytes), high_table = hn::LoadDup128(d, high_bytes);
   const hn::Repartition<uint16_t, decltype(d)> d16;
   for (int j0 = 0; j0 < rows; j0 += 16) {
-    alignas(16) uint8_t tail[3][16] = {};  // fewer than 16 rows left: zero-padded copies
+    alignas(16) uint8_t tail[3][16];  // fewer than 16 rows left: zero-padded copies
     const uint8_t* src[3] = {b1 + j0, b2 + j0, b3 + j0};
     if (rows - j0 < 16)
       for (int b = 0; b < 3; ++b) {
+        std::memset(tail[b], 0, sizeof(tail[b]));
         std::memcpy(tail[b], src[b], static_cast<size_t>(rows - j0));
         src[b] = tail[b];
       }
@@ -127,17 +130,13 @@ HWY_INLINE void WriteExponentFields(const uint8_t* HWY_RESTRICT b1, const uint8_
       // code = bit1 + 2 bit2 + 4 bit3 = (m3 & 4) - m1 - 2 m2
       const V code = hn::Sub(hn::And(m3, hn::Set(d, uint8_t{4})), hn::Add(m1, hn::Add(m2, m2)));
       const V low = hn::TableLookupBytes(low_table, code), high = hn::TableLookupBytes(high_table, code);
-      // Per block: element fields of rows 2b (lower) and 2b + 1 (upper) as 16-bit lanes
+      // Element fields as 16-bit lanes: lower = the group's first kRowsPerVector / 2 rows, upper
+      // the others (one row a block)
       const auto lower = hn::BitCast(d16, hn::InterleaveLower(d, low, high));
       const auto upper = hn::BitCast(d16, hn::InterleaveUpper(d, low, high));
       uint16_t* at = out + 8 * (j0 + kRowsPerVector * g);
-      if constexpr (kBytes == 16) {
-        hn::StoreU(lower, d16, at);
-        hn::StoreU(upper, d16, at + 8);
-      } else {  // lower = rows 0 | 2, upper = rows 1 | 3
-        hn::StoreU(hn::ConcatLowerLower(d16, upper, lower), d16, at);
-        hn::StoreU(hn::ConcatUpperUpper(d16, upper, lower), d16, at + 16);
-      }
+      hn::StoreU(lower, d16, at);
+      hn::StoreU(upper, d16, at + 8 * kRowsPerVector / 2);
     }
   }
 }
