@@ -5,8 +5,9 @@
  *  Per-target code (see bitmap_decode-inl.h). Two forms of the same computation:
  *
  *   - DecodeFragTileTableExpand (every SIMD target): one FragTile row (8 elements, one 128-bit
- *     vector of BF16) at a time; the row's 8-bit masks select byte-shuffle selectors from
- *     tables (expand_tables.h) and popcounts advance the streams.
+ *     block of BF16) at a time, two rows per 256-bit vector on AVX2 and AVX-512; the row's 8-bit
+ *     masks select byte-shuffle selectors from tables (expand_tables.h) and popcounts advance
+ *     the streams.
  *   - DecodeFragTileExpand (AVX3_DL only, AVX-512 VBMI2, every Zen 4 and Ice Lake or later
  *     core): vpexpandw places a run of consecutive stream entries into the lanes a mask selects,
  *     32 elements per instruction.
