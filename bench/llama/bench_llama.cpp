@@ -167,7 +167,7 @@ void register_all() {
                                (path == MatmulPath::fused_zipgemm ? "zipgemm" : "decompress_dense") + "/" + shape;
       auto* b = benchmark::RegisterBenchmark(name.c_str(), crossover, path, m, k)->MeasureProcessCPUTime()->UseRealTime();
       b->ArgNames({"n", "threads"});
-      for (const int64_t n : {1, 16, 64, 96, 128, 192, 256, 512}) b->Args({n, all});
+      for (const int64_t n : {1, 16, 64, 96, 128, 192, 256, 512, 1024}) b->Args({n, all});
     }
   }
 }
