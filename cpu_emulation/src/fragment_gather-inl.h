@@ -181,15 +181,17 @@ HWY_INLINE void StoreStripRows(const uint32_t* HWY_RESTRICT regs, int64_t rows, 
       }
 }
 
-/// Outputs at least this large are written by decode_into() through a row buffer and
+/// Outputs at least this large are written by decode_into() through row buffers and
 /// non-temporal stores (StreamRow()): they do not stay in a core's caches anyway, and a normal
 /// store first reads the line it writes, so every decoded byte cost two bytes of memory traffic.
-/// Measured on 4096 x 4096 (32 MiB, AVX2, one thread, best of 20): 9.0-9.5 ms against 12.0-12.4.
+/// Measured on 4096 x 4096 (32 MiB, AVX2, one thread, best of 20): 12.0-12.4 ms with normal
+/// stores, 8.6-8.9 ms through one buffer, 6.9-7.5 ms through two (DecodeBlockRow()).
 inline constexpr int64_t kStreamingOutputBytes = int64_t{8} << 20;
 
-/// Block tiles of a block-tile row that decode_into() buffers before streaming them out: 64 rows
-/// x 1024 columns = 128 KiB, which stays in the L2 cache; a row's 2 KiB then go out as whole cache
-/// lines (only the lines at the buffer's two ends can be partial, when `out` is not aligned).
+/// Block tiles of a block-tile row that decode_into() gathers in one buffer before streaming them
+/// out: 64 rows x 1024 columns = 128 KiB, so two buffers stay in the L2 cache; a row's 2 KiB then
+/// go out as whole cache lines (only the lines at a chunk's two ends can be partial, when `out`
+/// is not aligned).
 inline constexpr int64_t kStreamingTiles = 16;
 
 /// Copies n BF16 values from src to dst: normal stores up to dst's first 64-byte boundary and
