@@ -17,7 +17,6 @@
 namespace zipserv::oracle {
 namespace {
 
-bool is_nan_bf16(uint16_t v) { return (v & 0x7F80u) == 0x7F80u && (v & 0x7Fu) != 0; }
 bool finite_bf16(uint16_t v) { return (v & 0x7F80u) != 0x7F80u; }
 
 // log2 of the lowest set bit of a finite nonzero BF16 value's significand (its value is an
@@ -59,18 +58,17 @@ GemmExpectation expect_gemm(const std::string& input, const std::vector<uint16_t
   e.abs_sum.resize(e.reference.size());
   int low_w = INT_MAX, low_x = INT_MAX;
   std::set<uint16_t> nans;
-  for (const std::vector<uint16_t>* operand : {&w, &x})
-    for (uint16_t v : *operand)
-      if (is_nan_bf16(v)) nans.insert(v);
-  e.nan_patterns = static_cast<int>(nans.size());
   for (uint16_t v : w) {
     e.finite = e.finite && finite_bf16(v);
+    if (is_nan_bf16(v)) nans.insert(v);
     low_w = std::min(low_w, lowest_bit_exp(v));
   }
   for (uint16_t v : x) {
     e.finite = e.finite && finite_bf16(v);
+    if (is_nan_bf16(v)) nans.insert(v);
     low_x = std::min(low_x, lowest_bit_exp(v));
   }
+  e.nan_patterns = static_cast<int>(nans.size());
   // An all-zero operand makes every product zero: granularity 1 keeps the condition true.
   e.granularity_exp = (low_w == INT_MAX || low_x == INT_MAX) ? 0 : int64_t{low_w} + low_x;
   for (int64_t col = 0; col < n; ++col)

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "corpus_expectations.h"
+#include "zipserv/oracle/gemm_rule.h"
 #include "zipserv/reference/bf16.h"
 #include "zipserv/reference/decode.h"
 #include "zipserv/reference/gemm.h"
@@ -94,8 +95,6 @@ TEST(OracleGemmRule, SwappedTokensAreOutsideTheBound) {
   }
 }
 
-bool is_nan(uint16_t v) { return (v & 0x7F80u) == 0x7F80u && (v & 0x7Fu) != 0; }
-
 // An engine in the reference order that rewrites every NaN output through `nan_to`, and, when
 // `break_first_number` is set, also writes that value over the first output that is a number.
 class NanRewritingEngine final : public Engine {
@@ -108,7 +107,7 @@ class NanRewritingEngine final : public Engine {
     zipserv::zipgemm(w, x, n, y.data());
     bool broken = false;
     for (uint16_t& v : y) {
-      if (is_nan(v)) v = nan_to_(v);
+      if (is_nan_bf16(v)) v = nan_to_(v);
       else if (break_first_number_ && !broken) v = *break_first_number_, broken = true;
     }
     return y;
@@ -151,7 +150,7 @@ TEST(OracleGemmRule, NanPayloadIsFreeOnlyWhereDeclaredAndTheInputsCarrySeveralNa
   bool has_nan_output = false;
   for (const GemmExpectation& g : e.gemm) {
     EXPECT_GT(g.nan_patterns, 1) << g.input;
-    for (uint16_t v : g.reference) has_nan_output = has_nan_output || is_nan(v);
+    for (uint16_t v : g.reference) has_nan_output = has_nan_output || is_nan_bf16(v);
   }
   ASSERT_TRUE(has_nan_output);
   EXPECT_TRUE(check(NanRewritingEngine(reference_order(false, true), another_nan, std::nullopt), e).passed());
@@ -163,7 +162,7 @@ TEST(OracleGemmRule, NanPayloadIsFreeOnlyWhereDeclaredAndTheInputsCarrySeveralNa
   GemmExpectation single = expect_gemm("one_nan", w, 64, 64, x, 1);
   EXPECT_EQ(single.nan_patterns, 1);
   std::vector<uint16_t> other = single.reference;
-  ASSERT_TRUE(is_nan(other[0]));
+  ASSERT_TRUE(is_nan_bf16(other[0]));
   other[0] = 0x7FC3;
   std::string rule;
   EXPECT_TRUE(compare_gemm(single, other, reference_order(false, true), rule).has_value()) << rule;

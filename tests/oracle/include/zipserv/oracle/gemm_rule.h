@@ -38,6 +38,9 @@ namespace zipserv::oracle {
 /// \addtogroup oracle
 /// \{
 
+/// returns true if the BF16 pattern `v` is a NaN (exponent all ones, mantissa not zero).
+inline bool is_nan_bf16(uint16_t v) { return (v & 0x7F80u) == 0x7F80u && (v & 0x7Fu) != 0; }
+
 /// The reference's result for one Y = W X, and what the rules need to judge another result.
 struct GemmExpectation {
   std::string input;                 ///< the activation input's name ("small_integer", ...)
