@@ -56,12 +56,14 @@ void DecodeBlockRow(const CompressedMatrix& m, int64_t gm, uint16_t* HWY_RESTRIC
   thread_local hwy::AlignedFreeUniquePtr<uint16_t[]> buffers;  // (2, R64, C1024) bf16, per thread
   if (streaming && !buffers) buffers = hwy::AllocateAligned<uint16_t>(2 * kBufferSize);
   const int64_t row0 = gm * kBlockTileDim, rows = std::min<int64_t>(kBlockTileDim, m.rows - row0);
-  // The chunk whose rows are being streamed out: its buffer, first column in W, width, next row.
-  const uint16_t* sending = nullptr;
-  int64_t sending_col0 = 0, sending_width = 0, sending_row = 0;
+  // The chunk whose rows are being streamed out (-1: none yet) and its next row.
+  int64_t sending_chunk = -1, sending_row = 0;
   const auto send_rows = [&](int64_t until) {
-    for (; sending != nullptr && sending_row < std::min(until, rows); ++sending_row)
-      StreamRow(sending + sending_row * kBufferCols, sending_width, out + (row0 + sending_row) * m.cols + sending_col0);
+    if (sending_chunk < 0) return;
+    const uint16_t* sending = buffers.get() + sending_chunk % 2 * kBufferSize;
+    const int64_t col0 = sending_chunk * kBufferCols, width = std::min(kBufferCols, m.cols - col0);
+    for (; sending_row < std::min(until, rows); ++sending_row)
+      StreamRow(sending + sending_row * kBufferCols, width, out + (row0 + sending_row) * m.cols + col0);
   };
   for (int64_t gk = 0; gk < m.block_cols(); ++gk) {
     const int64_t t = gm * m.block_cols() + gk;
@@ -81,9 +83,7 @@ void DecodeBlockRow(const CompressedMatrix& m, int64_t gm, uint16_t* HWY_RESTRIC
     }
     if (streaming && (gk % kStreamingTiles == kStreamingTiles - 1 || gk + 1 == m.block_cols())) {
       send_rows(rows);  // the previous chunk, if a short chunk left rows of it
-      sending = buffer;
-      sending_col0 = chunk * kBufferCols;
-      sending_width = std::min(kBufferCols, m.cols - sending_col0);
+      sending_chunk = chunk;
       sending_row = 0;
     }
   }
