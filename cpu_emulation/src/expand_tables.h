@@ -2,7 +2,8 @@
  *  \brief The byte-shuffle tables of the table-driven stream expand (stream_expand-inl.h): for
  *         every 8-bit mask of one FragTile row, where each of its 8 elements finds its bytes.
  *
- *  Plain data, shared by every SIMD target (built at compile time, 4 KB each, 20 KB in all). One FragTile row
+ *  Plain data, shared by every SIMD target (built at compile time: five tables of 4 KB, and the
+ *  80 KB row pair tables of AVX2 and AVX-512 at the end). One FragTile row
  *  is 8 consecutive elements = byte r of each bitmap word = one 128-bit vector of 8 BF16 values.
  *  For such a row with high-frequency mask `hf` (bit i: element i is high-frequency), the
  *  popcount-and-select rule reads
@@ -110,6 +111,61 @@ static_assert(kRowExpandTables.fallback[0b101][2] == 0 && kRowExpandTables.fallb
 // Code 5 (code bits 1 and 4 set) in lane 0: low byte 5, high byte 5 | 8.
 static_assert((kRowExpandTables.code_bit1[1][0] | kRowExpandTables.code_bit4[1][0]) == 5 &&
               (kRowExpandTables.code_bit1[1][1] | kRowExpandTables.code_bit4[1][1]) == 13);
+
+/// One row pair's selectors (AVX2 and AVX-512, two FragTile rows per 256-bit vector): bytes
+/// 0..15 place the sign/mantissa bytes, bytes 16..31 the fallback entries, of one row. `(32) u8`
+using RowPairSelectors = std::array<uint8_t, 32>;
+
+/// returns the selectors of a row with high-frequency mask `hf` whose sign/mantissa bytes start
+/// `sm_skip` bytes into a 16-byte window and whose fallback entries start `fb_skip` bytes into
+/// another: sign_mantissa selectors[hf] + sm_skip and fallback selectors[hf] + fb_skip, kZeroByte
+/// where the other stream's elements sit. A fallback byte past the window (a pair whose two rows
+/// hold more than 8 fallback entries together) is kZeroByte too: such pairs never use the table
+/// (see DecodeRowsTableExpand()).
+constexpr RowPairSelectors row_pair_selectors(unsigned hf, int sm_skip, int fb_skip) {
+  RowPairSelectors t{};
+  for (int i = 0; i < 8; ++i) {
+    const bool set = (hf >> i) & 1;
+    const int rank = rank_below(hf, i);
+    const int sm = sm_skip + rank, fb = fb_skip + 2 * (i - rank);
+    t[2 * i] = t[2 * i + 1] = set ? static_cast<uint8_t>(sm) : kZeroByte;
+    t[16 + 2 * i] = !set && fb + 1 < 16 ? static_cast<uint8_t>(fb) : kZeroByte;
+    t[16 + 2 * i + 1] = !set && fb + 1 < 16 ? static_cast<uint8_t>(fb + 1) : kZeroByte;
+  }
+  return t;
+}
+
+/// The selectors of two consecutive FragTile rows j, j + 1 that share one 16-byte window of each
+/// stream, the window starting where row j's entries start: row j reads from byte 0, row j + 1
+/// from just past row j's entries, c0 sign/mantissa bytes and 2 (8 - c0) fallback bytes in
+/// (c0 = row j's high-frequency elements). Both rows' sign/mantissa bytes always fit (c0 + c1 <=
+/// 16); their fallback entries fit when c0 + c1 >= 8.
+struct RowPairExpandTables {
+  std::array<RowPairSelectors, 256> first;                  ///< [hf of row j]: skips 0, 0
+  std::array<std::array<RowPairSelectors, 256>, 9> second;  ///< [c0][hf of row j + 1]: skips c0, 2 (8 - c0)
+};
+
+constexpr RowPairExpandTables make_row_pair_tables() {
+  RowPairExpandTables t{};
+  for (unsigned hf = 0; hf < 256; ++hf) {
+    t.first[hf] = row_pair_selectors(hf, 0, 0);
+    for (int c0 = 0; c0 <= 8; ++c0) t.second[c0][hf] = row_pair_selectors(hf, c0, 2 * (8 - c0));
+  }
+  return t;
+}
+
+/// The row pair tables, built at compile time (80 KB; a Gaussian matrix touches a few lines of
+/// it: 0xFF rows, all high-frequency, are about 70 % of its rows).
+alignas(64) inline constexpr RowPairExpandTables kRowPairExpandTables = make_row_pair_tables();
+
+// Worked example: row j = 0b11111011 (c0 = 7: element 2 is its one fallback entry), row j + 1 =
+// 0b11111110 (element 0 is a fallback entry). Row j + 1's first sign/mantissa byte is window
+// byte 7, its fallback entry window bytes 2, 3 (row j's entry is bytes 0, 1).
+static_assert(kRowPairExpandTables.first[0b11111011][16 + 4] == 0 && kRowPairExpandTables.first[0b11111011][6] == 2 &&
+              kRowPairExpandTables.first[0b11111011][4] == kZeroByte);
+static_assert(kRowPairExpandTables.second[7][0b11111110][2] == 7 && kRowPairExpandTables.second[7][0b11111110][3] == 7 &&
+              kRowPairExpandTables.second[7][0b11111110][16] == 2 && kRowPairExpandTables.second[7][0b11111110][17] == 3 &&
+              kRowPairExpandTables.second[7][0b11111110][0] == kZeroByte);
 
 /// t[b] = popcount(b): for targets without a POPCNT instruction (SSSE3), where the builtin
 /// popcount is a library call.
