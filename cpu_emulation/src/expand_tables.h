@@ -3,7 +3,7 @@
  *         every 8-bit mask of one FragTile row, where each of its 8 elements finds its bytes.
  *
  *  Plain data, shared by every SIMD target (built at compile time: five tables of 4 KB, and the
- *  80 KB row pair tables of AVX2 and AVX-512 at the end). One FragTile row
+ *  80 KB row pair tables at the end). One FragTile row
  *  is 8 consecutive elements = byte r of each bitmap word = one 128-bit vector of 8 BF16 values.
  *  For such a row with high-frequency mask `hf` (bit i: element i is high-frequency), the
  *  popcount-and-select rule reads
@@ -112,8 +112,9 @@ static_assert(kRowExpandTables.fallback[0b101][2] == 0 && kRowExpandTables.fallb
 static_assert((kRowExpandTables.code_bit1[1][0] | kRowExpandTables.code_bit4[1][0]) == 5 &&
               (kRowExpandTables.code_bit1[1][1] | kRowExpandTables.code_bit4[1][1]) == 13);
 
-/// One row pair's selectors (AVX2 and AVX-512, two FragTile rows per 256-bit vector): bytes
-/// 0..15 place the sign/mantissa bytes, bytes 16..31 the fallback entries, of one row. `(32) u8`
+/// One row's selectors when two FragTile rows share one window of each stream (the row pair
+/// decode of stream_expand-inl.h): bytes 0..15 place the sign/mantissa bytes, bytes 16..31 the
+/// fallback entries. `(32) u8`
 using RowPairSelectors = std::array<uint8_t, 32>;
 
 /// returns the selectors of a row with high-frequency mask `hf` whose sign/mantissa bytes start

@@ -5,9 +5,9 @@
  *  Per-target code (see bitmap_decode-inl.h). Two forms of the same computation:
  *
  *   - DecodeFragTileTableExpand (every SIMD target): one FragTile row (8 elements, one 128-bit
- *     block of BF16) at a time, two rows per 256-bit vector on AVX2 and AVX-512; the row's 8-bit
- *     masks select byte-shuffle selectors from tables (expand_tables.h) and popcounts advance
- *     the streams.
+ *     block of BF16) per 128-bit block, a pair of rows from one window of each stream (two rows
+ *     per 256-bit vector on AVX2 and AVX-512); the row's 8-bit masks select byte-shuffle
+ *     selectors from tables (expand_tables.h) and popcounts advance the streams.
  *   - DecodeFragTileExpand (AVX3_DL only, AVX-512 VBMI2, every Zen 4 and Ice Lake or later
  *     core): vpexpandw places a run of consecutive stream entries into the lanes a mask selects,
  *     32 elements per instruction.
@@ -142,35 +142,40 @@ HWY_INLINE void WriteExponentFields(const uint8_t* HWY_RESTRICT b1, const uint8_
   }
 }
 
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
-/// Rows DecodeRowPairsTableExpand() takes its bitmap bytes in at once (one 256-bit vector).
-inline constexpr int kRowPairBlockRows = 32;
+/// Rows DecodeRowPairsTableExpand() takes its bitmap bytes in at once: one vector of up to 32
+/// bytes (32 rows on 256-bit and wider targets, 16 on 128-bit ones).
+inline constexpr int kRowPairBlockRows = static_cast<int>(hn::MaxLanes(hn::CappedTag<uint8_t, 32>()));
 
-/// DecodeRowsTableExpand() two rows per 256-bit vector (AVX2 and AVX-512; rows a multiple of
-/// kRowPairBlockRows), row 2p in the lower 128-bit block and row 2p + 1 in the upper, so that
-/// byte shuffles never cross a block. The two rows of a pair read one 16-byte window of each
-/// stream, loaded once into both blocks, and each block's selector starts where its row's entries
-/// start (kRowPairExpandTables: row 2p + 1's selectors are picked by row 2p's count as well as
-/// its own mask). That holds when the pair's fallback entries fit the window, at least 8 of its
-/// 16 elements high-frequency; in a strip of Gaussian weights (about 96 % high-frequency) every
-/// pair does. Otherwise returns false having written nothing, and the caller decodes a row per
-/// 128-bit block. On success returns true, `out` as DecodeRowsTableExpand() and `cursors` moved
-/// past the rows.
-/// Against the previous pair loop, which loaded each row's two windows and two selectors on its
-/// own (about 27 instructions and 11 loads a pair), this one takes about 20 and 8, since the loop
-/// is bound by instructions issued and loads: the GEMV that stays in L2 (256 x 1024, AVX2, best
-/// of 3000) went from 0.0686 to 0.0576 ms.
+/// DecodeRowsTableExpand() a pair of rows at a time (rows a multiple of kRowPairBlockRows): the
+/// two rows of a pair read one 16-byte window of each stream, loaded once, and each row's
+/// selector starts where its entries start (kRowPairExpandTables: row 2p + 1's selectors are
+/// picked by row 2p's count as well as its own mask). That holds when the pair's fallback
+/// entries fit the window, at least 8 of its 16 elements high-frequency; in a strip of Gaussian
+/// weights (about 96 % high-frequency) and of the bundled real ones every pair does. Otherwise
+/// returns false having written nothing, and the caller decodes row by row. On success returns
+/// true, `out` as DecodeRowsTableExpand() and `cursors` moved past the rows.
+///  - 256-bit targets (AVX2, AVX-512): row 2p in the lower 128-bit block, 2p + 1 in the upper
+///    (byte shuffles never cross a block), the window in both (vbroadcasti128), the exponent
+///    fields from WriteExponentFields(). Against the previous pair loop, which loaded each row's
+///    two windows and two selectors on its own (about 27 instructions and 11 loads a pair), this
+///    one takes about 20 and 8, since the loop is bound by instructions issued and loads: the
+///    GEMV that stays in L2 (256 x 1024, AVX2, best of 3000) went from 0.0686 to 0.0576 ms.
+///  - 128-bit targets: one row per vector, both from the same two window loads, the exponent
+///    fields from the three code tables; the pair's count comes from the pre-pass (no popcount:
+///    SSSE3 has no POPCNT instruction).
 /// REFERENCE: the same values as DecodeRowsTableExpand()'s row loop, row by row.
 HWY_INLINE bool DecodeRowPairsTableExpand(const uint8_t* HWY_RESTRICT b1, const uint8_t* HWY_RESTRICT b2,
                                           const uint8_t* HWY_RESTRICT b3, int rows, StreamCursors& cursors,
                                           const StagedStreams& st, hn::Vec<hn::Full128<uint8_t>> exponent_bytes,
                                           uint16_t* HWY_RESTRICT out) {
-  const hn::CappedTag<uint8_t, 32> d2;  // 32 rows' bitmap bytes, then (2 rows, C8) bf16 as bytes
+  const hn::CappedTag<uint8_t, 32> d2;  // kRowPairBlockRows rows' bitmap bytes; on 256-bit targets also (2 rows, C8) bf16
   const hn::Repartition<uint16_t, decltype(d2)> d16;  // lane p: row 2p in the low byte, 2p + 1 in the high
   // Step 1, for all pairs at once: the offsets of both rows' selectors (in units of 8 bytes, the
-  // largest scale of an x86 address) and the pair's high-frequency count.
+  // largest scale of an x86 address) and the pair's high-frequency count; on 128-bit targets
+  // also each row's code-table offsets (byte * 16, as DecodeRowsTableExpand()).
   constexpr int kMaxPairs = kFragTilesPerStrip * 4;
   alignas(64) uint16_t first_at[kMaxPairs], second_at[kMaxPairs], pair_count[kMaxPairs];  // (pairs) u16
+  alignas(64) uint16_t code_at[kExponentPrePass ? 1 : 3][kExponentPrePass ? 1 : 2 * kMaxPairs];  // (code bit, rows) u16
   alignas(16) static constexpr uint8_t kNibblePopcounts[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
   const auto nibble_popcounts = hn::LoadDup128(d2, kNibblePopcounts);
   const auto low_nibble = hn::Set(d2, uint8_t{0x0F});
@@ -191,35 +196,72 @@ HWY_INLINE bool DecodeRowPairsTableExpand(const uint8_t* HWY_RESTRICT b1, const 
     const auto pair = hn::Add(hn::And(count, low_byte), hn::ShiftRight<8>(count));
     hn::Store(pair, d16, pair_count + j0 / 2);
     fewest = hn::Min(fewest, pair);
+    if constexpr (!kExponentPrePass) {
+      const hn::CappedTag<uint16_t, 8> d16_rows;  // 8 rows
+      const hn::Rebind<uint8_t, decltype(d16_rows)> d8_rows;
+      const uint8_t* HWY_RESTRICT bitmap[3] = {b1, b2, b3};
+      constexpr uint16_t kCodeTableAt[3] = {offsetof(RowExpandTables, code_bit1), offsetof(RowExpandTables, code_bit2),
+                                            offsetof(RowExpandTables, code_bit4)};
+      for (int h = 0; h < kRowPairBlockRows; h += 8)
+        for (int b = 0; b < 3; ++b)
+          hn::Store(hn::Add(hn::ShiftLeft<4>(hn::PromoteTo(d16_rows, hn::LoadU(d8_rows, bitmap[b] + j0 + h))),
+                            hn::Set(d16_rows, kCodeTableAt[b])),
+                    d16_rows, code_at[b] + j0 + h);
+    }
   }
   if (!hn::AllFalse(d16, hn::Lt(fewest, hn::Set(d16, uint16_t{8})))) return false;
-  WriteExponentFields(b1, b2, b3, rows, exponent_bytes, out);  // step 4's exponent fields
-  const auto sign_and_mantissa = hn::BitCast(d2, hn::Set(d16, uint16_t{0x807F}));
   const uint8_t* HWY_RESTRICT tables = reinterpret_cast<const uint8_t*>(&kRowPairExpandTables);
   const uint8_t* HWY_RESTRICT sm_first = st.sign_mantissa + cursors.hf;
   const uint8_t* HWY_RESTRICT sm_next = sm_first;
   const uint8_t* HWY_RESTRICT full_next = reinterpret_cast<const uint8_t*>(st.full + cursors.full);
   uint8_t* HWY_RESTRICT out_bytes = reinterpret_cast<uint8_t*>(out);  // (rows, C8) bf16
+  if constexpr (kExponentPrePass) {
+    WriteExponentFields(b1, b2, b3, rows, exponent_bytes, out);  // step 4's exponent fields
+    const auto sign_and_mantissa = hn::BitCast(d2, hn::Set(d16, uint16_t{0x807F}));
 #pragma GCC unroll 2
-  for (int p = 0; p < rows / 2; ++p) {
-    const auto first = hn::Load(d2, tables + size_t{first_at[p]} * 8);    // (sign/mantissa, fallback) of row 2p
-    const auto second = hn::Load(d2, tables + size_t{second_at[p]} * 8);  // the same of row 2p + 1
-    // Steps 2 and 3: REFERENCE: sign_mantissa[hf + before], full[fb + (p - before)]
-    const auto sm = hn::TableLookupBytesOr0(hn::LoadDup128(d2, sm_next), hn::ConcatLowerLower(d2, second, first));
-    const auto fb = hn::TableLookupBytesOr0(hn::LoadDup128(d2, full_next), hn::ConcatUpperUpper(d2, second, first));
-    // Step 4: REFERENCE: code ? rebuild_bf16(code, sm, start_exp) : full
-    const auto exponent = hn::LoadU(d2, out_bytes + 32 * p);
-    hn::StoreU(hn::Or(hn::Or(hn::And(sm, sign_and_mantissa), exponent), fb), d2, out_bytes + 32 * p);
-    // Step 5: the pair's high-frequency elements, and 16 - count fallback entries of 2 bytes
-    const size_t count = pair_count[p];
-    sm_next += count;
-    full_next += 2 * (16 - count);
+    for (int p = 0; p < rows / 2; ++p) {
+      const auto first = hn::Load(d2, tables + size_t{first_at[p]} * 8);    // (sign/mantissa, fallback) of row 2p
+      const auto second = hn::Load(d2, tables + size_t{second_at[p]} * 8);  // the same of row 2p + 1
+      // Steps 2 and 3: REFERENCE: sign_mantissa[hf + before], full[fb + (p - before)]
+      const auto sm = hn::TableLookupBytesOr0(hn::LoadDup128(d2, sm_next), hn::ConcatLowerLower(d2, second, first));
+      const auto fb = hn::TableLookupBytesOr0(hn::LoadDup128(d2, full_next), hn::ConcatUpperUpper(d2, second, first));
+      // Step 4: REFERENCE: code ? rebuild_bf16(code, sm, start_exp) : full
+      const auto exponent = hn::LoadU(d2, out_bytes + 32 * p);
+      hn::StoreU(hn::Or(hn::Or(hn::And(sm, sign_and_mantissa), exponent), fb), d2, out_bytes + 32 * p);
+      // Step 5: the pair's high-frequency elements, and 16 - count fallback entries of 2 bytes
+      const size_t count = pair_count[p];
+      sm_next += count;
+      full_next += 2 * (16 - count);
+    }
+  } else {
+    const hn::Full128<uint8_t> d8;  // one row
+    const auto sign_and_mantissa = hn::BitCast(d8, hn::Set(hn::Full128<uint16_t>(), uint16_t{0x807F}));
+    const uint8_t* HWY_RESTRICT code_tables = reinterpret_cast<const uint8_t*>(&kRowExpandTables);
+#pragma GCC unroll 2
+    for (int p = 0; p < rows / 2; ++p) {
+      const auto sm_window = hn::LoadU(d8, sm_next), fb_window = hn::LoadU(d8, full_next);
+      for (int r = 0; r < 2; ++r) {  // rows 2p and 2p + 1
+        const int j = 2 * p + r;
+        const uint8_t* HWY_RESTRICT selectors = tables + size_t{r == 0 ? first_at[p] : second_at[p]} * 8;
+        // Steps 2 and 3: REFERENCE: sign_mantissa[hf + before], full[fb + (p - before)]
+        const auto sm = hn::TableLookupBytesOr0(sm_window, hn::Load(d8, selectors));
+        const auto fb = hn::TableLookupBytesOr0(fb_window, hn::Load(d8, selectors + 16));
+        // Step 4: REFERENCE: code ? rebuild_bf16(code, sm, start_exp) : full
+        const auto codes = hn::Or(hn::Or(hn::Load(d8, code_tables + code_at[0][j]), hn::Load(d8, code_tables + code_at[1][j])),
+                                  hn::Load(d8, code_tables + code_at[2][j]));  // low byte code, high byte code | 8
+        const auto exponent = hn::TableLookupBytes(exponent_bytes, codes);
+        hn::StoreU(hn::Or(hn::Or(hn::And(sm, sign_and_mantissa), exponent), fb), d8, out_bytes + 16 * j);
+      }
+      // Step 5
+      const size_t count = pair_count[p];
+      sm_next += count;
+      full_next += 2 * (16 - count);
+    }
   }
   const int32_t hf_rows = static_cast<int32_t>(sm_next - sm_first);
   cursors = {cursors.hf + hf_rows, cursors.full + 8 * rows - hf_rows};
   return true;
 }
-#endif  // HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
 
 /// Decodes `rows` consecutive FragTile rows (8 elements each) from their bitmap bytes: returns
 /// out[8j + i] = the BF16 value of element i of row j, for j < rows, and the cursors after them.
@@ -236,9 +278,10 @@ HWY_INLINE bool DecodeRowPairsTableExpand(const uint8_t* HWY_RESTRICT b1, const 
 ///  3. the next 8 fallback entries shuffled into the other lanes;
 ///  4. BF16 = sign and mantissa | exponent field (a 16-byte table indexed by code) | fallback;
 ///  5. advance both streams by the row's counts.
-/// On AVX2 and AVX-512 the rows go two per 256-bit vector (DecodeRowPairsTableExpand()) unless
-/// some pair holds more than 8 fallback elements; otherwise, and on 128-bit targets, one row per
-/// 128-bit vector (about 14 instructions a row on SSE4 before the code tables). The loop is
+/// The rows go a pair at a time, both from one window of each stream (DecodeRowPairsTableExpand(),
+/// two per 256-bit vector on AVX2 and AVX-512), unless some pair holds more than 8 fallback
+/// elements or `rows` is not a multiple of kRowPairBlockRows; then the loop below takes one row
+/// per 128-bit vector (about 14 instructions a row on SSE4 before the code tables). The loop is
 /// bound by how many instructions the core issues a cycle, so every instruction taken out of it
 /// counts (table offsets precomputed, one base register for the tables, the fallback cursor as
 /// an address offset).
@@ -248,10 +291,8 @@ HWY_INLINE StreamCursors DecodeRowsTableExpand(const uint8_t* HWY_RESTRICT b1, c
                                                const uint8_t* HWY_RESTRICT b3, int rows, StreamCursors cursors,
                                                const StagedStreams& st, hn::Vec<hn::Full128<uint8_t>> exponent_bytes,
                                                uint16_t* HWY_RESTRICT out) {
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   if (rows % kRowPairBlockRows == 0 && DecodeRowPairsTableExpand(b1, b2, b3, rows, cursors, st, exponent_bytes, out))
     return cursors;
-#endif
   const hn::Full128<uint8_t> d8;  // 16 bytes = 8 BF16 = one FragTile row
   using V = hn::Vec<decltype(d8)>;
   // Step 1, for all rows at once: each row's table offsets (byte * 16, one 16-byte table row per

@@ -75,8 +75,8 @@ TEST_P(DecodeTargets, LargeOutputStreamedAtAnyAlignment) {
   expect_target_used();
 }
 
-// The AVX2 / AVX-512 decode takes two FragTile rows at a time from one 16-byte window of each
-// stream (DecodeRowPairsTableExpand() in stream_expand-inl.h): the second row's selectors start
+// The SIMD decode takes two FragTile rows at a time from one 16-byte window of each stream
+// (DecodeRowPairsTableExpand() in stream_expand-inl.h): the second row's selectors start
 // past the first row's c0 sign/mantissa bytes and 2 (8 - c0) fallback bytes, and a strip whose
 // pairs all hold at least 8 high-frequency elements takes that path. This matrix makes every pair
 // sit on the edge, c0 + c1 = 8 (the two rows' fallback entries fill the window exactly), with c0
