@@ -15,6 +15,7 @@
 #include "zipserv/llama/lockstep.h"
 #include "zipserv/llama/matmul_engine.h"
 #include "zipserv/llama/weights.h"
+#include "zipserv/container/bundled_data.h"
 #include "zipserv/container/safetensors.h"
 
 namespace zipserv::cli {
@@ -111,13 +112,14 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-// --tokenizer, or tok<vocab>.bin / tokenizer.bin beside the model, or the bundled one.
+// --tokenizer, or tok<vocab>.bin / tokenizer.bin beside the model, or the bundled one (in the
+// source tree or the installation: st::bundled_data_dirs()).
 std::string find_tokenizer(const Args& a, int vocab_size) {
   if (!a.tokenizer.empty()) return a.tokenizer;
   const std::filesystem::path dir = std::filesystem::path(a.model).parent_path();
   const std::string own = "tok" + std::to_string(vocab_size) + ".bin";
-  const std::vector<std::filesystem::path> candidates = {dir / own, dir / "tokenizer.bin",
-                                                         std::filesystem::path(ZIPSERV_BUNDLED_DATA_DIR) / own};
+  std::vector<std::filesystem::path> candidates = {dir / own, dir / "tokenizer.bin"};
+  for (const std::filesystem::path& bundled : st::bundled_data_dirs()) candidates.push_back(bundled / own);
   std::string looked;
   for (const auto& c : candidates) {
     if (std::filesystem::is_regular_file(c)) return c.string();

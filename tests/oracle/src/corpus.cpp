@@ -7,6 +7,7 @@
 
 #include "zipserv/reference/bf16.h"
 
+#include "zipserv/container/bundled_data.h"
 #include "zipserv/container/safetensors.h"
 
 namespace zipserv::oracle {
@@ -125,8 +126,8 @@ std::vector<Case> fixture_cases(const std::string& path) {
 }
 
 std::vector<Case> bundled_fixture_cases() {
-  std::vector<Case> out = fixture_cases(std::string(ZIPSERV_DATA_DIR) + "/stories260K.safetensors");
-  for (Case& c : fixture_cases(std::string(ZIPSERV_DATA_DIR) + "/use-lite-en.safetensors")) out.push_back(std::move(c));
+  std::vector<Case> out = fixture_cases(st::bundled_data_file("stories260K.safetensors"));
+  for (Case& c : fixture_cases(st::bundled_data_file("use-lite-en.safetensors"))) out.push_back(std::move(c));
   return out;
 }
 

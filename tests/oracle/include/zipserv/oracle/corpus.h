@@ -37,8 +37,10 @@ std::vector<Case> adversarial_cases();
 /// zipserv::container; a file it cannot read throws its error).
 std::vector<Case> fixture_cases(const std::string& path);
 
-/// The bundled fixtures (data/stories260K.safetensors, data/use-lite-en.safetensors of the source
-/// tree this library was built from).
+/// The bundled fixtures, stories260K.safetensors and use-lite-en.safetensors, from data/ of the
+/// source tree this library was built from or share/zipserv of its installation
+/// (st::bundled_data_file(); ZIPSERV_DATA_DIR chooses another folder). Throws naming the paths
+/// looked at when they are not there.
 std::vector<Case> bundled_fixture_cases();
 
 /// Which parts of the corpus to build.
