@@ -163,11 +163,14 @@ inline constexpr int kRowPairBlockRows = static_cast<int>(hn::MaxLanes(hn::Cappe
 ///  - 128-bit targets: one row per vector, both from the same two window loads, the exponent
 ///    fields from the three code tables; the pair's count comes from the pre-pass (no popcount:
 ///    SSSE3 has no POPCNT instruction).
+/// Not inlined: a call per strip costs nothing measurable, and inlined into the GEMM's work item
+/// it made clang -O3 with ASan and UBSan (the fuzzing build) spend over 15 minutes on
+/// emulation.cc instead of about 6.
 /// REFERENCE: the same values as DecodeRowsTableExpand()'s row loop, row by row.
-HWY_INLINE bool DecodeRowPairsTableExpand(const uint8_t* HWY_RESTRICT b1, const uint8_t* HWY_RESTRICT b2,
-                                          const uint8_t* HWY_RESTRICT b3, int rows, StreamCursors& cursors,
-                                          const StagedStreams& st, hn::Vec<hn::Full128<uint8_t>> exponent_bytes,
-                                          uint16_t* HWY_RESTRICT out) {
+inline HWY_NOINLINE bool DecodeRowPairsTableExpand(const uint8_t* HWY_RESTRICT b1, const uint8_t* HWY_RESTRICT b2,
+                                                 const uint8_t* HWY_RESTRICT b3, int rows, StreamCursors& cursors,
+                                                 const StagedStreams& st, hn::Vec<hn::Full128<uint8_t>> exponent_bytes,
+                                                 uint16_t* HWY_RESTRICT out) {
   const hn::CappedTag<uint8_t, 32> d2;  // kRowPairBlockRows rows' bitmap bytes; on 256-bit targets also (2 rows, C8) bf16
   const hn::Repartition<uint16_t, decltype(d2)> d16;  // lane p: row 2p in the low byte, 2p + 1 in the high
   // Step 1, for all pairs at once: the offsets of both rows' selectors (in units of 8 bytes, the
@@ -330,9 +333,8 @@ HWY_INLINE StreamCursors DecodeRowsTableExpand(const uint8_t* HWY_RESTRICT b1, c
   const uint8_t* HWY_RESTRICT tables = reinterpret_cast<const uint8_t*>(&kRowExpandTables);
   static_assert(offsetof(RowExpandTables, sign_mantissa) == 0, "at_hf indexes the first table");
   constexpr size_t kFallbackAt = offsetof(RowExpandTables, fallback);
-  int j = 0;
 #pragma GCC unroll 4
-  for (; j < rows; ++j) {  // every row on 128-bit targets; none left on 256-bit ones
+  for (int j = 0; j < rows; ++j) {  // a strip with a pair past its window, or a lone FragTile
     // Step 1: REFERENCE: code_from_bitmaps(b1, b2, b3, 8j + i); indicator = code != 0
     const size_t at_hf = offsets[3][j];
     // Step 2: REFERENCE: sign_mantissa[hf + before], in both bytes of its lane
