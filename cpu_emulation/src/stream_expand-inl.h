@@ -142,6 +142,19 @@ HWY_INLINE void WriteExponentFields(const uint8_t* HWY_RESTRICT b1, const uint8_
   }
 }
 
+/// returns one FragTile row's exponent fields (as WriteExponentFields(), one row) from the three
+/// code tables of kRowExpandTables: `tables` is &kRowExpandTables as bytes, `at1`, `at2`, `at4`
+/// the row's bitmap bytes * 16 plus the offsets of code_bit1, code_bit2 and code_bit4 in it.
+/// REFERENCE: code_from_bitmaps(b1, b2, b3, 8j + i) and rebuild_bf16()'s exponent field.
+HWY_INLINE hn::Vec<hn::Full128<uint8_t>> CodeTableExponentFields(const uint8_t* HWY_RESTRICT tables, size_t at1,
+                                                                 size_t at2, size_t at4,
+                                                                 hn::Vec<hn::Full128<uint8_t>> exponent_bytes) {
+  const hn::Full128<uint8_t> d8;
+  const auto codes = hn::Or(hn::Or(hn::Load(d8, tables + at1), hn::Load(d8, tables + at2)),
+                            hn::Load(d8, tables + at4));  // low byte code, high byte code | 8
+  return hn::TableLookupBytes(exponent_bytes, codes);
+}
+
 /// Rows DecodeRowPairsTableExpand() takes its bitmap bytes in at once: one vector of up to 32
 /// bytes (32 rows on 256-bit and wider targets, 16 on 128-bit ones).
 inline constexpr int kRowPairBlockRows = static_cast<int>(hn::MaxLanes(hn::CappedTag<uint8_t, 32>()));
@@ -250,9 +263,7 @@ inline HWY_NOINLINE bool DecodeRowPairsTableExpand(const uint8_t* HWY_RESTRICT b
         const auto sm = hn::TableLookupBytesOr0(sm_window, hn::Load(d8, selectors));
         const auto fb = hn::TableLookupBytesOr0(fb_window, hn::Load(d8, selectors + 16));
         // Step 4: REFERENCE: code ? rebuild_bf16(code, sm, start_exp) : full
-        const auto codes = hn::Or(hn::Or(hn::Load(d8, code_tables + code_at[0][j]), hn::Load(d8, code_tables + code_at[1][j])),
-                                  hn::Load(d8, code_tables + code_at[2][j]));  // low byte code, high byte code | 8
-        const auto exponent = hn::TableLookupBytes(exponent_bytes, codes);
+        const auto exponent = CodeTableExponentFields(code_tables, code_at[0][j], code_at[1][j], code_at[2][j], exponent_bytes);
         hn::StoreU(hn::Or(hn::Or(hn::And(sm, sign_and_mantissa), exponent), fb), d8, out_bytes + 16 * j);
       }
       // Step 5
@@ -347,10 +358,7 @@ HWY_INLINE StreamCursors DecodeRowsTableExpand(const uint8_t* HWY_RESTRICT b1, c
     if constexpr (kExponentPrePass) {
       exponent = hn::LoadU(d8, out_bytes + 16 * j);  // WriteExponentFields() above
     } else {
-      const size_t at1 = offsets[0][j], at2 = offsets[1][j], at4 = offsets[2][j];
-      const V codes = hn::Or(hn::Or(hn::Load(d8, tables + at1), hn::Load(d8, tables + at2)),
-                             hn::Load(d8, tables + at4));  // low byte code, high byte code | 8
-      exponent = hn::TableLookupBytes(exponent_bytes, codes);
+      exponent = CodeTableExponentFields(tables, offsets[0][j], offsets[1][j], offsets[2][j], exponent_bytes);
     }
     hn::StoreU(hn::Or(hn::Or(hn::And(sm, sign_and_mantissa), exponent), fb), d8, out_bytes + 16 * j);
     // Step 5
